@@ -1,0 +1,52 @@
+# veza.coturn: `make deploy` (local site, proven relay) and `make test` (the suite).
+SHELL := /bin/bash
+VENV ?= .venv
+PYTHON ?= python3
+BIN := $(VENV)/bin
+COLLECTION_LINK := .collections/ansible_collections/veza/coturn
+export ANSIBLE_CONFIG := $(CURDIR)/ansible.cfg
+export PATH := $(CURDIR)/$(BIN):$(PATH)
+
+.PHONY: deploy test venv collection lint unit integration molecule clean-local
+
+## deploy: virtualenv + pinned deps, then playbooks/site.yml on inventory/local
+deploy: venv collection
+	$(BIN)/ansible-playbook playbooks/site.yml -i inventory/local
+
+## test: lint, unit tests, integration tests on the real daemon, molecule
+test: venv collection lint unit molecule integration
+
+venv: $(VENV)/.installed
+
+# A fresh Debian 12 has python3 without the venv module.
+$(VENV)/.installed: requirements.txt
+	@$(PYTHON) -c 'import ensurepip, venv' 2>/dev/null || \
+	  (apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq python3-venv >/dev/null)
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/pip install -q --upgrade pip
+	$(BIN)/pip install -q -r requirements.txt
+	touch $@
+
+# The repository is the collection; Ansible finds it through this link.
+collection: $(COLLECTION_LINK)
+$(COLLECTION_LINK):
+	mkdir -p $(dir $@)
+	ln -sfn ../../.. $@
+
+lint: venv collection
+	$(BIN)/yamllint --strict .
+	$(BIN)/ansible-lint --profile production
+	$(BIN)/python tests/check_argument_specs.py
+
+unit: venv collection
+	$(BIN)/python -m pytest -q tests/unit
+
+integration: venv collection
+	VEZA_INTEGRATION=1 $(BIN)/python -m pytest -q tests/integration
+
+molecule: venv collection
+	cd $(CURDIR) && $(BIN)/molecule test -s default
+
+## clean-local: remove what `make deploy` created (container, test network)
+clean-local: venv collection
+	$(BIN)/ansible-playbook playbooks/teardown.yml -i inventory/local

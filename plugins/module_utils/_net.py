@@ -1,0 +1,66 @@
+# -*- coding: utf-8 -*-
+# Copyright: veza.coturn contributors
+# GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
+"""Address helpers behind the network filters and tests (standard library only).
+
+ansible.utils' ipaddr family needs the netaddr library; these need nothing,
+so a fresh controller can validate input before it installs anything.
+"""
+
+from __future__ import annotations
+
+import ipaddress
+
+from ansible.errors import AnsibleFilterError
+
+
+def _network(value, name):
+    try:
+        return ipaddress.ip_network(str(value), strict=False)
+    except ValueError as exc:
+        raise AnsibleFilterError(f"{name}: {value!r} is not a CIDR such as 10.210.30.0/24 ({exc})") from exc
+
+
+def is_ip_literal(value):
+    """True when value is a bare IPv4 or IPv6 address (no prefix, no name)."""
+    try:
+        ipaddress.ip_address(str(value))
+    except ValueError:
+        return False
+    return True
+
+
+def is_cidr(value):
+    """True when value is ADDRESS/PREFIX with an explicit prefix length."""
+    text = str(value)
+    if "/" not in text:
+        return False
+    try:
+        ipaddress.ip_interface(text)
+    except ValueError:
+        return False
+    return True
+
+
+def cidr_host(value, index=1):
+    """The index-th host address of a CIDR (1 = the first usable one)."""
+    net = _network(value, "cidr_host")
+    try:
+        index = int(index)
+    except (TypeError, ValueError) as exc:
+        raise AnsibleFilterError(f"cidr_host: index {index!r} is not an integer") from exc
+    if index < 1 or index >= net.num_addresses - (1 if net.version == 4 and net.prefixlen < 31 else 0):
+        raise AnsibleFilterError(f"cidr_host: {net} has no host number {index}")
+    return str(net.network_address + index)
+
+
+def cidr_prefix(value):
+    """The canonical network of a CIDR: 10.210.30.1/24 -> 10.210.30.0/24."""
+    return str(_network(value, "cidr_prefix"))
+
+
+def ip_in_cidr(address, cidr):
+    """True when address lies inside cidr."""
+    if not is_ip_literal(address):
+        return False
+    return ipaddress.ip_address(str(address)) in _network(cidr, "ip_in_cidr")
