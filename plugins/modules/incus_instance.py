@@ -19,7 +19,7 @@ description:
   - Background operations are waited for; Incus' own error text is reported when it refuses a change.
   - Idempotent; supports check mode and diff mode.
 author:
-  - veza.coturn developers
+  - veza.coturn developers (@veza-coturn)
 options:
   name:
     description: Name of the instance.

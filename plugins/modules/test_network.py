@@ -19,7 +19,7 @@ description:
   - Optionally installs a guard in nftables that drops traffic forwarded from
     an Incus bridge to private, link-local and CGNAT ranges, so that a relay
     wrongly accepting a forbidden peer still reaches nothing.
-  - Refuses C(192.0.2.0/24) and C(203.0.113.0/24): on the machines this
+  - Refuses C(192.0.2.0/24) and C(203.0.113.0/24), because on the machines this
     project runs on, the uplink and the package mirror live there.
   - Needs root and C(ip) (iproute2) and, for the guard, C(nft).
 options:
@@ -64,7 +64,7 @@ options:
     elements: str
     default: []
 author:
-  - veza.coturn developers
+  - veza.coturn developers (@veza-coturn)
 """
 
 EXAMPLES = r"""

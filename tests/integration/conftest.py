@@ -1,0 +1,71 @@
+# -*- coding: utf-8 -*-
+# GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
+"""Helpers for the integration tests: run ansible-playbook, snapshot the host.
+
+``run_playbook`` runs a playbook of this checkout against ``inventory/local``
+with JSON extra vars (so that types survive). ``host_state`` returns what a
+run must not change on this machine: Incus instances, managed networks and
+image aliases, network namespaces and addresses, the nftables ruleset, and
+the backend files under ``output/backend``.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+import subprocess
+
+REPO = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
+ANSIBLE_PLAYBOOK = os.path.join(REPO, '.venv', 'bin', 'ansible-playbook')
+BACKEND_DIR = os.path.join(REPO, 'output', 'backend')
+
+
+def run_playbook(extra_vars, playbook='playbooks/site.yml', inventory='inventory/local', timeout=120):
+    """Run ``ansible-playbook``; return (rc, stdout + stderr)."""
+    cmd = [ANSIBLE_PLAYBOOK, playbook, '-i', inventory, '-e', json.dumps(extra_vars)]
+    env = dict(os.environ, ANSIBLE_CONFIG=os.path.join(REPO, 'ansible.cfg'),
+               ANSIBLE_NOCOLOR='1', ANSIBLE_FORCE_COLOR='0')
+    proc = subprocess.run(cmd, cwd=REPO, env=env, stdout=subprocess.PIPE,
+                          stderr=subprocess.STDOUT, text=True, timeout=timeout, check=False)
+    return proc.returncode, proc.stdout
+
+
+def _run(*cmd):
+    return subprocess.run(cmd, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+                          text=True, check=True).stdout
+
+
+def _incus(path):
+    return json.loads(_run('incus', 'query', path))
+
+
+def host_state():
+    """What a failed preflight must leave untouched, as comparable data."""
+    instances = {
+        i['name']: {
+            'status': i['status'],
+            'config': {k: v for k, v in i['config'].items() if not k.startswith('volatile.')},
+            'devices': i['devices'],
+        }
+        for i in _incus('/1.0/instances?recursion=1')
+    }
+    networks = {n['name']: n['config'] for n in _incus('/1.0/networks?recursion=1') if n['managed']}
+    aliases = {a['name']: a['target'] for a in _incus('/1.0/images/aliases?recursion=1')}
+    files = {}
+    if os.path.isdir(BACKEND_DIR):
+        for root, dummy, names in os.walk(BACKEND_DIR):
+            for name in names:
+                path = os.path.join(root, name)
+                with open(path, 'rb') as f:
+                    digest = hashlib.sha256(f.read()).hexdigest()
+                files[os.path.relpath(path, BACKEND_DIR)] = (os.stat(path).st_mtime_ns, digest)
+    return {
+        'instances': instances,
+        'networks': networks,
+        'image_aliases': aliases,
+        'netns': sorted(_run('ip', 'netns', 'list').splitlines()),
+        'addresses': sorted(_run('ip', '-br', 'addr').splitlines()),
+        'nft_ruleset': _run('nft', 'list', 'ruleset'),
+        'backend_files': files,
+    }

@@ -1,0 +1,414 @@
+# -*- coding: utf-8 -*-
+# GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
+"""Unit tests for the STUN/TURN codec in plugins/module_utils/_stun.py."""
+
+from __future__ import annotations
+
+import os
+import shutil
+import socket
+import struct
+import subprocess
+import threading
+import time
+
+import pytest
+
+from ansible_collections.veza.coturn.plugins.module_utils import _stun
+
+# --- RFC 5769 test vectors (bytes copied from the RFC) ----------------------
+
+PASSWORD_SHORT = "VOkJxbRl1RmTxUk/WvJxBt"
+TID = bytes.fromhex("b7e7a701bc34d686fa87dfae")
+
+# 2.1 Sample Request: SOFTWARE, PRIORITY, ICE-CONTROLLED, USERNAME (padded
+# with spaces, which receivers must ignore), MESSAGE-INTEGRITY, FINGERPRINT.
+SAMPLE_REQUEST = bytes.fromhex(" ".join([
+    "00010058 2112a442 b7e7a701 bc34d686 fa87dfae",
+    "80220010 5354554e 20746573 7420636c 69656e74",
+    "00240004 6e0001ff",
+    "80290008 932ff9b1 51263b36",
+    "00060009 6576746a 3a683676 59202020",
+    "00080014 9aeaa70c bfd8cb56 781ef2b5 b2d3f249 c1b571a2",
+    "80280004 e57a3bcf",
+]))
+
+# 2.2 Sample IPv4 Response: 192.0.2.1 port 32853 (bytes only, never sent).
+SAMPLE_IPV4_RESPONSE = bytes.fromhex(" ".join([
+    "0101003c 2112a442 b7e7a701 bc34d686 fa87dfae",
+    "8022000b 74657374 20766563 746f7220",
+    "00200008 0001a147 e112a643",
+    "00080014 2b91f599 fd9e90c3 8c7489f9 2af9ba53 f06be7d7",
+    "80280004 c07d4c96",
+]))
+
+# 2.3 Sample IPv6 Response: 2001:db8:1234:5678:11:2233:4455:6677 port 32853.
+SAMPLE_IPV6_RESPONSE = bytes.fromhex(" ".join([
+    "01010048 2112a442 b7e7a701 bc34d686 fa87dfae",
+    "8022000b 74657374 20766563 746f7220",
+    "00200014 0002a147 0113a9fa a5d3f179 bc25f4b5 bed2b9d9",
+    "00080014 a382954e 4be67bf1 1784c97c 8292c275 bfe3ed41",
+    "80280004 c8fb0b4c",
+]))
+
+# 2.4 Sample Request with Long-Term Authentication (no FINGERPRINT).
+LT_USERNAME = "\u30de\u30c8\u30ea\u30c3\u30af\u30b9"
+LT_PASSWORD = "TheMatrIX"  # after SASLprep of "The<U+00AD>M<U+00AA>tr<U+2168>"
+LT_NONCE = b"f//499k954d6OL34oL9FSTvy64sA"
+LT_REALM = "example.org"
+SAMPLE_REQUEST_LONG_TERM = bytes.fromhex(" ".join([
+    "00010060 2112a442 78ad3433 c6ad72c0 29da412e",
+    "00060012 e3839ee3 8388e383 aae38383 e382afe3 82b90000",
+    "0015001c 662f2f34 39396b39 35346436 4f4c3334 6f4c3946 53547679 36347341",
+    "0014000b 6578616d 706c652e 6f726700",
+    "00080014 f6702465 6dd64a3e 02b8e071 2e85c9a2 8ca89666",
+]))
+
+
+def test_rfc5769_sample_request():
+    msg = _stun.decode(SAMPLE_REQUEST)
+    assert (msg.method, msg.cls) == (_stun.BINDING, _stun.REQUEST)
+    assert msg.transaction_id == TID
+    assert msg.text(_stun.SOFTWARE) == "STUN test client"
+    assert msg.text(_stun.USERNAME) == "evtj:h6vY"
+    assert msg.get(0x0024) == bytes.fromhex("6e0001ff")  # PRIORITY
+    assert msg.check_fingerprint() is True
+    assert msg.check_integrity(_stun.short_term_key(PASSWORD_SHORT)) is True
+    assert msg.check_integrity(b"wrong") is False
+
+
+def test_rfc5769_ipv4_response():
+    msg = _stun.decode(SAMPLE_IPV4_RESPONSE)
+    assert (msg.method, msg.cls) == (_stun.BINDING, _stun.SUCCESS)
+    assert msg.text(_stun.SOFTWARE) == "test vector"
+    assert msg.mapped_address() == ("192.0.2.1", 32853)
+    assert msg.check_fingerprint() is True
+    assert msg.check_integrity(_stun.short_term_key(PASSWORD_SHORT)) is True
+
+
+def test_rfc5769_ipv6_response():
+    msg = _stun.decode(SAMPLE_IPV6_RESPONSE)
+    assert msg.mapped_address() == ("2001:db8:1234:5678:11:2233:4455:6677", 32853)
+    assert msg.check_fingerprint() is True
+    assert msg.check_integrity(_stun.short_term_key(PASSWORD_SHORT)) is True
+
+
+def test_rfc5769_long_term_request():
+    msg = _stun.decode(SAMPLE_REQUEST_LONG_TERM)
+    assert msg.text(_stun.USERNAME) == LT_USERNAME
+    assert msg.get(_stun.NONCE) == LT_NONCE
+    assert msg.text(_stun.REALM) == LT_REALM
+    assert msg.check_fingerprint() is None
+    key = _stun.long_term_key(LT_USERNAME, LT_REALM, LT_PASSWORD)
+    assert msg.check_integrity(key) is True
+    assert msg.check_integrity(_stun.long_term_key(LT_USERNAME, "other.org", LT_PASSWORD)) is False
+
+
+def test_reencode_rfc5769_long_term_request_byte_exact():
+    """Our encoder produces the RFC bytes from the RFC's inputs."""
+    msg = _stun.Message(_stun.BINDING, _stun.REQUEST,
+                        bytes.fromhex("78ad3433c6ad72c029da412e"))
+    msg.add_text(_stun.USERNAME, LT_USERNAME).add(_stun.NONCE, LT_NONCE).add_text(_stun.REALM, LT_REALM)
+    wire = msg.encode(key=_stun.long_term_key(LT_USERNAME, LT_REALM, LT_PASSWORD))
+    assert wire == SAMPLE_REQUEST_LONG_TERM
+
+
+def test_reencode_rfc5769_ipv4_response_integrity_and_fingerprint():
+    # The RFC pads SOFTWARE with a space; we pad with zeros, so compare the
+    # values that do not depend on padding bytes by re-decoding.
+    msg = _stun.Message(_stun.BINDING, _stun.SUCCESS, TID)
+    msg.add_text(_stun.SOFTWARE, "test vector")
+    msg.add_xor_address(_stun.XOR_MAPPED_ADDRESS, "192.0.2.1", 32853)
+    wire = msg.encode(key=_stun.short_term_key(PASSWORD_SHORT), fingerprint=True)
+    assert len(wire) == len(SAMPLE_IPV4_RESPONSE)
+    assert wire[:24] == SAMPLE_IPV4_RESPONSE[:24]
+    assert wire[36:48] == SAMPLE_IPV4_RESPONSE[36:48]  # XOR-MAPPED-ADDRESS
+    again = _stun.decode(wire)
+    assert again.check_integrity(_stun.short_term_key(PASSWORD_SHORT)) is True
+    assert again.check_fingerprint() is True
+
+
+# --- message type, round trips ----------------------------------------------
+
+@pytest.mark.parametrize("method,cls,value", [
+    (_stun.BINDING, _stun.REQUEST, 0x0001),
+    (_stun.BINDING, _stun.SUCCESS, 0x0101),
+    (_stun.BINDING, _stun.ERROR, 0x0111),
+    (_stun.ALLOCATE, _stun.REQUEST, 0x0003),
+    (_stun.ALLOCATE, _stun.ERROR, 0x0113),
+    (_stun.SEND, _stun.INDICATION, 0x0016),
+    (_stun.DATA, _stun.INDICATION, 0x0017),
+    (_stun.CHANNEL_BIND, _stun.SUCCESS, 0x0109),
+    (0xFFF, _stun.ERROR, 0x3FFF),
+])
+def test_message_type(method, cls, value):
+    assert _stun.encode_type(method, cls) == value
+    assert _stun.decode_type(value) == (method, cls)
+
+
+def test_round_trip_turn_attributes():
+    msg = _stun.Message(_stun.ALLOCATE, _stun.REQUEST)
+    msg.add(_stun.REQUESTED_TRANSPORT, struct.pack("!B3x", _stun.PROTO_UDP))
+    msg.add(_stun.LIFETIME, struct.pack("!I", 600))
+    msg.add_text(_stun.USERNAME, "1700000000:alice")
+    msg.add_text(_stun.REALM, "turn.example.org")
+    msg.add(_stun.NONCE, b"abc")
+    msg.add(_stun.CHANNEL_NUMBER, struct.pack("!H2x", 0x4001))
+    msg.add(_stun.DATA_ATTR, b"\x01\x02\x03\x04\x05")
+    msg.add_xor_address(_stun.XOR_PEER_ADDRESS, "198.51.100.7", 5000)
+    msg.add_xor_address(_stun.XOR_RELAYED_ADDRESS, "2001:db8::1", 49152)
+    msg.add(_stun.ERROR_CODE, _stun.encode_error_code(438, "Stale Nonce"))
+    key = _stun.long_term_key("1700000000:alice", "turn.example.org", "pw")
+    wire = msg.encode(key=key, fingerprint=True)
+    assert len(wire) % 4 == 0
+    back = _stun.decode(wire)
+    assert (back.method, back.cls, back.transaction_id) == (msg.method, msg.cls, msg.transaction_id)
+    assert back.lifetime() == 600
+    assert back.text(_stun.USERNAME) == "1700000000:alice"
+    assert back.get(_stun.NONCE) == b"abc"
+    assert back.get(_stun.DATA_ATTR) == b"\x01\x02\x03\x04\x05"
+    assert back.xor_address(_stun.XOR_PEER_ADDRESS) == ("198.51.100.7", 5000)
+    assert back.xor_address(_stun.XOR_RELAYED_ADDRESS) == ("2001:db8::1", 49152)
+    assert back.error() == (438, "Stale Nonce")
+    assert back.check_integrity(key) is True
+    assert back.check_fingerprint() is True
+    assert [t for t, dummy in back.attributes][-2:] == [_stun.MESSAGE_INTEGRITY, _stun.FINGERPRINT]
+
+
+@pytest.mark.parametrize("ip,port", [
+    ("127.0.0.1", 1), ("198.51.100.200", 65535), ("0.0.0.0", 0),
+    ("::1", 3478), ("2001:db8:1234:5678:11:2233:4455:6677", 32853), ("fe80::1", 40000),
+])
+def test_xor_address_round_trip(ip, port):
+    tid = os.urandom(12)
+    value = _stun.encode_xor_address(ip, port, tid)
+    assert len(value) == (8 if ":" not in ip else 20)
+    assert _stun.decode_xor_address(value, tid) == (ip, port)
+    # The wire form must not contain the plain port (that is the point of XOR).
+    assert value[2:4] == struct.pack("!H", port ^ 0x2112)
+
+
+def test_xor_ipv6_depends_on_transaction_id():
+    a = _stun.encode_xor_address("2001:db8::1", 1, b"\x00" * 12)
+    b = _stun.encode_xor_address("2001:db8::1", 1, b"\x01" * 12)
+    assert a != b
+
+
+def test_plain_mapped_address_fallback():
+    msg = _stun.Message(_stun.BINDING, _stun.SUCCESS)
+    msg.add(_stun.MAPPED_ADDRESS, _stun.encode_address("198.51.100.9", 1234))
+    assert _stun.decode(msg.encode()).mapped_address() == ("198.51.100.9", 1234)
+
+
+def test_format_address():
+    assert _stun.format_address(("127.0.0.1", 5)) == "127.0.0.1:5"
+    assert _stun.format_address(("::1", 5)) == "[::1]:5"
+    assert _stun.format_address(None) is None
+
+
+# --- ChannelData and stream framing -----------------------------------------
+
+def test_channel_data_udp_and_stream():
+    assert _stun.encode_channel_data(0x4000, b"abcde") == b"\x40\x00\x00\x05abcde"
+    padded = _stun.encode_channel_data(0x4FFF, b"abcde", pad=True)
+    assert padded == b"\x4f\xff\x00\x05abcde\x00\x00\x00"
+    assert _stun.decode_channel_data(padded) == (0x4FFF, b"abcde")
+    assert _stun.decode_channel_data(b"\x40\x01\x00\x00") == (0x4001, b"")
+    with pytest.raises(ValueError):
+        _stun.encode_channel_data(0x3FFF, b"x")
+    with pytest.raises(ValueError):
+        _stun.encode_channel_data(0x5000, b"x")
+
+
+def test_split_frame_stream():
+    stun = _stun.Message(_stun.BINDING, _stun.REQUEST).encode(fingerprint=True)
+    chan = _stun.encode_channel_data(0x4000, b"xyz", pad=True)
+    stream = chan + stun + chan
+    frames = []
+    buf = b""
+    for i in range(len(stream)):  # byte by byte: partial frames must wait
+        buf += stream[i:i + 1]
+        frame, buf = _stun.split_frame(buf)
+        if frame is not None:
+            frames.append(frame)
+    assert frames == [chan, stun, chan]
+    assert buf == b""
+    with pytest.raises(_stun.StunProtocolError):
+        _stun.split_frame(b"\x80\x00\x00\x00")
+
+
+# --- error paths --------------------------------------------------------------
+
+def test_truncated_messages():
+    for cut in (0, 10, 19, 21, 40, len(SAMPLE_REQUEST) - 1):
+        with pytest.raises(_stun.StunProtocolError):
+            _stun.decode(SAMPLE_REQUEST[:cut])
+
+
+def test_bad_magic_cookie():
+    bad = bytearray(SAMPLE_IPV4_RESPONSE)
+    bad[4] ^= 0xFF
+    with pytest.raises(_stun.StunProtocolError, match="magic cookie"):
+        _stun.decode(bytes(bad))
+    assert not _stun.is_stun(bytes(bad))
+
+
+def test_bad_fingerprint():
+    bad = bytearray(SAMPLE_IPV4_RESPONSE)
+    bad[-1] ^= 0x01
+    with pytest.raises(_stun.StunProtocolError, match="FINGERPRINT"):
+        _stun.decode(bytes(bad))
+
+
+def test_tampered_body_fails_integrity_and_fingerprint():
+    bad = bytearray(SAMPLE_REQUEST_LONG_TERM)
+    bad[30] ^= 0x01  # inside USERNAME; there is no FINGERPRINT here
+    msg = _stun.decode(bytes(bad))
+    key = _stun.long_term_key(LT_USERNAME, LT_REALM, LT_PASSWORD)
+    assert msg.check_integrity(key) is False
+
+
+def test_malformed_lengths_and_bits():
+    good = _stun.Message(_stun.BINDING, _stun.REQUEST).add(_stun.SOFTWARE, b"abcd").encode()
+    bad = bytearray(good)
+    bad[0] |= 0x80
+    with pytest.raises(_stun.StunProtocolError, match="first two bits"):
+        _stun.decode(bytes(bad))
+    bad = bytearray(good)
+    struct.pack_into("!H", bad, 2, 6)  # not a multiple of 4
+    with pytest.raises(_stun.StunProtocolError):
+        _stun.decode(bytes(bad))
+    bad = bytearray(good)
+    struct.pack_into("!H", bad, 22, 200)  # attribute overruns the message
+    with pytest.raises(_stun.StunProtocolError, match="overruns"):
+        _stun.decode(bytes(bad))
+    with pytest.raises(_stun.StunProtocolError):
+        _stun.decode(good + b"\x00\x00\x00\x00")  # trailing bytes
+    with pytest.raises(_stun.StunProtocolError):
+        _stun.decode_channel_data(b"\x40\x00\x00\x09abc")
+    with pytest.raises(_stun.StunProtocolError):
+        _stun.decode_xor_address(b"\x00\x01\x00", TID)
+    with pytest.raises(_stun.StunProtocolError):
+        _stun.decode_address(b"\x00\x03\x00\x01\x01\x02\x03\x04")
+
+
+# --- client over UDP, against an in-test echo of canned answers --------------
+
+def _canned_server(answer):
+    """UDP socket on 127.0.0.1 answering every request with answer(request)."""
+    sock = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+    sock.bind(("127.0.0.1", 0))
+    sock.settimeout(0.05)
+    stop = threading.Event()
+
+    def loop():
+        for dummy in range(400):  # bounded: 20 s at most
+            if stop.is_set():
+                break
+            try:
+                data, src = sock.recvfrom(65536)
+            except socket.timeout:
+                continue
+            reply = answer(_stun.decode(data))
+            if reply is not None:
+                sock.sendto(reply, src)
+
+    thread = threading.Thread(target=loop, daemon=True)
+    thread.start()
+    return sock, stop, thread
+
+
+def test_client_retransmits_and_matches_transaction():
+    seen = []
+
+    def answer(req):
+        seen.append(req.transaction_id)
+        if len(seen) < 2:
+            return None  # drop the first transmission: the client must retransmit
+        stray = _stun.Message(_stun.BINDING, _stun.SUCCESS)  # other transaction: ignored
+        ok = _stun.Message(_stun.BINDING, _stun.SUCCESS, req.transaction_id)
+        ok.add_xor_address(_stun.XOR_MAPPED_ADDRESS, "127.0.0.1", 4242)
+        return stray.encode() if len(seen) == 2 else ok.encode(fingerprint=True)
+
+    sock, stop, thread = _canned_server(answer)
+    try:
+        client = _stun.TurnClient(_stun.UdpTransport.open("127.0.0.1", sock.getsockname()[1]))
+        start = time.monotonic()
+        resp = client.binding(time.monotonic() + 3.0)
+        assert resp.mapped_address() == ("127.0.0.1", 4242)
+        assert len(seen) == 3 and len(set(seen)) == 1  # same transaction id each time
+        assert 1.0 <= time.monotonic() - start < 2.5  # RTO 0.5 then 1.0
+        client.close()
+    finally:
+        stop.set()
+        thread.join(2)
+        sock.close()
+
+
+def test_client_gives_up_at_deadline():
+    sock, stop, thread = _canned_server(lambda req: None)
+    try:
+        client = _stun.TurnClient(_stun.UdpTransport.open("127.0.0.1", sock.getsockname()[1]))
+        start = time.monotonic()
+        with pytest.raises(_stun.StunTimeout):
+            client.binding(time.monotonic() + 0.3)
+        assert time.monotonic() - start < 0.6
+        client.close()
+    finally:
+        stop.set()
+        thread.join(2)
+        sock.close()
+
+
+# --- network namespaces (root only; the namespace is ours and removed) -------
+
+def _own_netns_ino():
+    return os.stat("/proc/thread-self/ns/net").st_ino
+
+
+@pytest.fixture
+def scratch_netns():
+    if os.geteuid() != 0 or not shutil.which("ip"):
+        pytest.skip("needs root and iproute2")
+    name = "vzc-tp-%d" % os.getpid()
+    if subprocess.run(["ip", "netns", "add", name], capture_output=True, check=False).returncode != 0:
+        pytest.skip("cannot create a network namespace here")
+    try:
+        subprocess.run(["ip", "-n", name, "link", "set", "lo", "up"], check=True, capture_output=True)
+        yield name
+    finally:
+        subprocess.run(["ip", "netns", "del", name], capture_output=True, check=False)
+
+
+def test_netns_socket_stays_in_namespace(scratch_netns):
+    before = _own_netns_ino()
+    inner = _stun.make_socket(socket.AF_INET, socket.SOCK_DGRAM, scratch_netns)
+    assert _own_netns_ino() == before  # the thread came back
+    outer = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+    try:
+        inner.bind(("127.0.0.1", 0))
+        port = inner.getsockname()[1]
+        # The namespace has its own loopback: a root-namespace socket cannot
+        # reach the inner one, while the inner one can talk to itself.
+        outer.sendto(b"from-root", ("127.0.0.1", port))
+        inner.sendto(b"from-inside", ("127.0.0.1", port))
+        inner.settimeout(1.0)
+        assert inner.recvfrom(100)[0] == b"from-inside"
+        inner.settimeout(0.1)
+        with pytest.raises(socket.timeout):
+            inner.recvfrom(100)
+    finally:
+        inner.close()
+        outer.close()
+
+
+def test_netns_errors():
+    with pytest.raises(ValueError):
+        _stun.netns_path("../etc")
+    with pytest.raises(ValueError):
+        _stun.netns_path("a/b")
+    assert _stun.netns_path("vz-client") == "/run/netns/vz-client"
+    assert _stun.netns_path("/proc/1/ns/net") == "/proc/1/ns/net"
+    with pytest.raises(_stun.NetnsError, match="cannot open network namespace"):
+        with _stun.netns("vzc-tp-does-not-exist-%d" % os.getpid()):
+            pass
