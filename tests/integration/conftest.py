@@ -15,17 +15,27 @@ import hashlib
 import json
 import os
 import subprocess
+import sys
 
 REPO = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 ANSIBLE_PLAYBOOK = os.path.join(REPO, '.venv', 'bin', 'ansible-playbook')
+if not os.path.exists(ANSIBLE_PLAYBOOK):
+    ANSIBLE_PLAYBOOK = os.path.join(os.path.dirname(sys.executable), 'ansible-playbook')
 BACKEND_DIR = os.path.join(REPO, 'output', 'backend')
 
 
-def run_playbook(extra_vars, playbook='playbooks/site.yml', inventory='inventory/local', timeout=120):
-    """Run ``ansible-playbook``; return (rc, stdout + stderr)."""
+def run_playbook(extra_vars, playbook='playbooks/site.yml', inventory='inventory/local',
+                 tags=None, timeout=120):
+    """Run ``ansible-playbook``; return (rc, stdout + stderr).
+
+    Results are printed as one JSON object a line (``fatal: [h]: FAILED! =>
+    {...}``) so that messages can be read back exactly.
+    """
     cmd = [ANSIBLE_PLAYBOOK, playbook, '-i', inventory, '-e', json.dumps(extra_vars)]
+    if tags:
+        cmd += ['--tags', ','.join(tags)]
     env = dict(os.environ, ANSIBLE_CONFIG=os.path.join(REPO, 'ansible.cfg'),
-               ANSIBLE_NOCOLOR='1', ANSIBLE_FORCE_COLOR='0')
+               ANSIBLE_CALLBACK_RESULT_FORMAT='json', ANSIBLE_NOCOLOR='1', ANSIBLE_FORCE_COLOR='0')
     proc = subprocess.run(cmd, cwd=REPO, env=env, stdout=subprocess.PIPE,
                           stderr=subprocess.STDOUT, text=True, timeout=timeout, check=False)
     return proc.returncode, proc.stdout
