@@ -42,7 +42,8 @@ unit: venv collection
 	$(BIN)/python -m pytest -q tests/unit
 
 integration: venv collection
-	VEZA_INTEGRATION=1 $(BIN)/python -m pytest -q tests/integration
+	VEZA_INTEGRATION=1 VEZA_TEST_IMAGE=debian-12-coturn VEZA_TEST_BRIDGE=vzbr0 \
+	  $(BIN)/python -m pytest -q tests/integration
 
 molecule: venv collection
 	cd $(CURDIR) && $(BIN)/molecule test -s default

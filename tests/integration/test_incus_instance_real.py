@@ -4,7 +4,7 @@
 
 Runs only as root, with /var/lib/incus/unix.socket present and
 VEZA_INTEGRATION=1. Uses the image alias $VEZA_TEST_IMAGE (default
-test-deb12) and the managed bridge $VEZA_TEST_BRIDGE (default incusbr-t).
+debian-12-coturn) and the managed bridge $VEZA_TEST_BRIDGE (default vzbr0).
 Creates instances named hb-it-*, and removes them whatever happens. Sends no
 traffic: the proxy device only listens on the bridge's own address.
 """
@@ -43,8 +43,8 @@ from ansible_collections.veza.coturn.plugins.modules.incus_instance import (  # 
     InstanceManager, ModuleFailure,
 )
 
-IMAGE = os.environ.get('VEZA_TEST_IMAGE') or 'test-deb12'
-BRIDGE = os.environ.get('VEZA_TEST_BRIDGE') or 'incusbr-t'
+IMAGE = os.environ.get('VEZA_TEST_IMAGE') or 'debian-12-coturn'
+BRIDGE = os.environ.get('VEZA_TEST_BRIDGE') or 'vzbr0'
 POOL = os.environ.get('VEZA_TEST_POOL') or 'default'
 
 
