@@ -64,3 +64,23 @@ def ip_in_cidr(address, cidr):
     if not is_ip_literal(address):
         return False
     return ipaddress.ip_address(str(address)) in _network(cidr, "ip_in_cidr")
+
+
+def ip_range(value):
+    """coturn's range form of a CIDR or address: 10.0.0.0/8 -> 10.0.0.0-10.255.255.255.
+
+    coturn 4.6 reads denied-peer-ip/allowed-peer-ip as an address or a
+    FIRST-LAST range; a range given that way already is passed through.
+    """
+    text = str(value).strip()
+    if "-" in text and "/" not in text:
+        first, _sep, last = text.partition("-")
+        if is_ip_literal(first) and is_ip_literal(last):
+            return text
+        raise AnsibleFilterError(f"ip_range: {value!r} is not FIRST-LAST with two addresses")
+    if is_ip_literal(text):
+        return text
+    net = _network(text, "ip_range")
+    if net.num_addresses == 1:
+        return str(net.network_address)
+    return f"{net.network_address}-{net.broadcast_address}"
