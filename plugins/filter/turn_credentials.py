@@ -36,7 +36,7 @@ def turn_rest_credentials(secret, ttl=86400, user=None, now=None, keep=None):
         raise AnsibleFilterError(f"turn_rest_credentials: ttl must be a positive integer of seconds (got {ttl!r})")
     try:
         ttl = int(ttl)
-    except (TypeError, ValueError) as exc:
+    except (TypeError, ValueError, OverflowError) as exc:
         raise AnsibleFilterError(f"turn_rest_credentials: ttl must be a positive integer of seconds (got {ttl!r})") from exc
     if ttl <= 0:
         raise AnsibleFilterError(f"turn_rest_credentials: ttl must be a positive integer of seconds (got {ttl})")
@@ -51,7 +51,7 @@ def turn_rest_credentials(secret, ttl=86400, user=None, now=None, keep=None):
         now = time.time()
     try:
         expires_at = int(float(now)) + ttl
-    except (TypeError, ValueError) as exc:
+    except (TypeError, ValueError, OverflowError) as exc:
         raise AnsibleFilterError(f"turn_rest_credentials: now must be a Unix timestamp (got {now!r})") from exc
     username = f"{expires_at}:{user}" if user else str(expires_at)
     kept = _keepable(keep, user, expires_at - ttl, ttl)
@@ -71,7 +71,7 @@ def _keepable(keep, user, now, ttl):
     if not keep or not isinstance(keep, str):
         return None
     expiry, _sep, kept_user = keep.partition(":")
-    if not expiry.isdigit() or (kept_user or None) != user:
+    if not (expiry.isascii() and expiry.isdigit()) or (kept_user or None) != user:
         return None
     expiry = int(expiry)
     if expiry - now <= ttl // 2 or expiry - now > ttl:
@@ -81,7 +81,7 @@ def _keepable(keep, user, now, ttl):
 
 def _check_urls(urls, kinds, option):
     if isinstance(urls, str):
-        urls = [u for u in urls.split(",") if u]
+        urls = [u.strip() for u in urls.split(",") if u.strip()]
     if not isinstance(urls, (list, tuple)):
         raise AnsibleFilterError(f"turn_ice_servers: {option} must be a list of URLs (got {type(urls).__name__})")
     for url in urls:

@@ -76,8 +76,10 @@ def ip_range(value):
     if "-" in text and "/" not in text:
         first, _sep, last = text.partition("-")
         if is_ip_literal(first) and is_ip_literal(last):
-            return text
-        raise AnsibleFilterError(f"ip_range: {value!r} is not FIRST-LAST with two addresses")
+            low, high = ipaddress.ip_address(first), ipaddress.ip_address(last)
+            if low.version == high.version and low <= high:
+                return text
+        raise AnsibleFilterError(f"ip_range: {value!r} is not FIRST-LAST with two addresses of one family, FIRST <= LAST")
     if is_ip_literal(text):
         return text
     net = _network(text, "ip_range")

@@ -119,6 +119,7 @@ users_updated:
 import grp
 import hashlib
 import os
+import pathlib
 import pwd
 import sqlite3
 
@@ -165,17 +166,22 @@ def _create(module, path):
     parent = os.path.dirname(path)
     if not os.path.isdir(parent):
         module.fail_json(msg=f"coturn_userdb: path {path}: folder {parent} does not exist (is coturn installed?)")
+    try:
+        uid, gid = pwd.getpwnam(p["owner"]).pw_uid, grp.getgrnam(p["group"]).gr_gid
+    except KeyError as exc:
+        module.fail_json(msg=f"coturn_userdb: owner/group: {exc} does not exist")
+    # Owner and mode first, so that no reader ever sees a world-readable userdb.
+    os.close(os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o640))
+    os.chown(path, uid, gid)
     conn = sqlite3.connect(path)
     try:
         conn.executescript(schema)
         conn.commit()
-    finally:
+    except sqlite3.Error as exc:
         conn.close()
-    try:
-        os.chown(path, pwd.getpwnam(p["owner"]).pw_uid, grp.getgrnam(p["group"]).gr_gid)
-    except KeyError as exc:
-        module.fail_json(msg=f"coturn_userdb: owner/group: {exc} does not exist")
-    os.chmod(path, 0o640)
+        os.unlink(path)
+        module.fail_json(msg=f"coturn_userdb: schema {p['schema']} could not be applied: {exc}")
+    conn.close()
 
 
 def main():
@@ -184,7 +190,9 @@ def main():
             path=dict(type="path", default="/var/lib/turn/turndb"),
             realm=dict(type="str", required=True),
             secrets=dict(type="list", elements="str", default=[], no_log=True),
-            users=dict(type="list", elements="dict", default=[], no_log=True, options=dict(
+            # Names are not secret (and no_log on them would mask every
+            # substring equal to a name, realm included); passwords are.
+            users=dict(type="list", elements="dict", default=[], options=dict(
                 name=dict(type="str", required=True),
                 password=dict(type="str", required=True, no_log=True))),
             owner=dict(type="str", default="turnserver"),
@@ -197,6 +205,10 @@ def main():
     realm = p["realm"]
     if not realm:
         module.fail_json(msg="coturn_userdb: realm must not be empty")
+    names = [u["name"] for u in p["users"]]
+    if len(set(names)) != len(names):
+        module.fail_json(msg="coturn_userdb: users: each name may appear once (got "
+                             + ", ".join(sorted({n for n in names if names.count(n) > 1})) + " twice)")
     for index, user in enumerate(p["users"]):
         if not user["name"] or ":" in user["name"]:
             module.fail_json(msg=f"coturn_userdb: users[{index}].name must be non-empty and without ':'")
@@ -211,7 +223,7 @@ def main():
     current_secrets, current_users = [], {}
     if exists:
         try:
-            conn = sqlite3.connect(f"file:{path}?mode=ro", uri=True)
+            conn = sqlite3.connect(pathlib.Path(path).absolute().as_uri() + "?mode=ro", uri=True)
             try:
                 current_secrets = [r[0] for r in conn.execute(
                     "SELECT value FROM turn_secret WHERE realm = ? ORDER BY rowid", (realm,))]
