@@ -42,9 +42,9 @@ pytestmark = pytest.mark.skipif(
     reason="needs VEZA_INTEGRATION=1, root, Incus and coturn's client tools")
 
 
-def deploy(extra=None, skip_verify=False):
+def deploy(extra=None, skip_verify=False, verbose=False):
     """Run site.yml on the local inventory; return (rc, recap {host: counts}, output)."""
-    cmd = [PLAYBOOK, "playbooks/site.yml", "-i", "inventory/local"]
+    cmd = [PLAYBOOK, "playbooks/site.yml", "-i", "inventory/local"] + (["-vvv"] if verbose else [])
     if extra:
         cmd += ["-e", json.dumps(extra)]
     if skip_verify:
@@ -83,6 +83,24 @@ def probe(username, password, checks=("allocate", "permission", "peer_first")):
                           checks=list(checks), timeout=3))
 
 
+def secret_values():
+    """Every secret the local site holds: generated files and the env file's."""
+    values = []
+    secrets_dir = os.path.dirname(SECRET_FILE)
+    for name in os.listdir(secrets_dir):
+        with open(os.path.join(secrets_dir, name), encoding="utf-8") as handle:
+            values.append(handle.read().strip())
+    env = env_file()
+    values += [env[k] for k in ("WEBRTC_TURN_CREDENTIAL", "WEBRTC_TURN_SHARED_SECRET") if k in env]
+    assert all(len(v) >= 8 for v in values)
+    return values
+
+
+def assert_no_secret_in(output):
+    leaked = [v[:4] + "..." for v in secret_values() if v in output]
+    assert not leaked, f"secrets in the playbook output: {leaked}"
+
+
 def rest_credential(secret, expires_at):
     username = str(expires_at)
     digest = hmac.new(secret.encode(), username.encode(), hashlib.sha1).digest()
@@ -118,6 +136,13 @@ def test_env_file_and_ice_servers_are_private(site):
     assert servers[0] == {"urls": [f"stun:{PUBLIC_IP}:3478"]}
     assert servers[1]["username"] == env["WEBRTC_TURN_USERNAME"]
     assert servers[1]["credential"] == env["WEBRTC_TURN_CREDENTIAL"]
+
+
+def test_no_secret_in_verbose_output(site):
+    rc, recap, out = deploy(verbose=True)
+    assert rc == 0, out[-3000:]
+    assert "Validating arguments" in out and "Sync the credentials" in out
+    assert_no_secret_in(out)
 
 
 def test_expired_credential_is_refused(site):
@@ -162,8 +187,9 @@ def test_changing_secrets_resyncs_without_restart(site):
 
 
 def test_static_mode_env_credential_allocates(site):
-    rc, recap, out = deploy({"veza_turn_auth": "static"})
+    rc, recap, out = deploy({"veza_turn_auth": "static"}, verbose=True)
     assert rc == 0, out[-3000:]
+    assert_no_secret_in(out)
     env = env_file()
     assert env["WEBRTC_TURN_USERNAME"] == "veza"
     assert "WEBRTC_TURN_SHARED_SECRET" not in env
