@@ -2,6 +2,9 @@
 # GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
 """Helpers for the integration tests: run ansible-playbook, snapshot the host.
 
+Both are also fixtures of the same names (test modules should not import a
+``conftest``: tests/unit has one too).
+
 ``run_playbook`` runs a playbook of this checkout against ``inventory/local``
 with JSON extra vars (so that types survive). ``host_state`` returns what a
 run must not change on this machine: Incus instances, managed networks and
@@ -16,6 +19,8 @@ import json
 import os
 import subprocess
 import sys
+
+import pytest
 
 REPO = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 ANSIBLE_PLAYBOOK = os.path.join(REPO, '.venv', 'bin', 'ansible-playbook')
@@ -79,3 +84,13 @@ def host_state():
         'nft_ruleset': _run('nft', 'list', 'ruleset'),
         'backend_files': files,
     }
+
+
+@pytest.fixture(name='run_playbook')
+def _run_playbook_fixture():
+    return run_playbook
+
+
+@pytest.fixture(name='host_state')
+def _host_state_fixture():
+    return host_state

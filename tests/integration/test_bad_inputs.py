@@ -1,0 +1,157 @@
+# -*- coding: utf-8 -*-
+# GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
+"""Bad inputs to playbooks/site.yml are refused before anything changes.
+
+Each case runs ``ansible-playbook playbooks/site.yml -i inventory/local``
+with one bad value given as JSON extra vars, and checks that
+
+* the run fails (rc != 0);
+* nothing on this host changed: Incus instances, managed networks and image
+  aliases, network namespaces and addresses, the nftables ruleset, and the
+  files under ``output/backend`` (mtime and sha256) are the same after the
+  run as before it (the ``host_state`` fixture of conftest.py);
+* the run stopped in the preflight play: no later play was entered, so no
+  host went on to deploy while another one failed its checks;
+* the error names the variable and what is wrong with it.
+
+The runs are the plain deploy command: a case that slipped through would
+deploy, and the snapshot comparison would catch it.
+
+Needs root, the ``incus`` client, the local site deployed (``make deploy``)
+and VEZA_INTEGRATION=1. Sends nothing but loopback traffic (the image server
+case points at a closed port on 127.0.0.1).
+"""
+
+from __future__ import annotations
+
+import difflib
+import json
+import os
+import re
+import shutil
+
+import pytest
+
+pytestmark = pytest.mark.skipif(
+    not (os.environ.get('VEZA_INTEGRATION') == '1' and os.geteuid() == 0 and shutil.which('incus')),
+    reason='needs VEZA_INTEGRATION=1, root and the incus client')
+
+PREFLIGHT_PLAY = 'Preflight every part before anything changes'
+
+class NotStoppedInPreflight(AssertionError):
+    """The run got past the preflight play (or the play failed nowhere)."""
+
+
+class UnclearMessage(AssertionError):
+    """The preflight error does not say what the case expects."""
+
+
+def case(case_id, extra_vars, expected):
+    """A bad input and the phrases its error must contain."""
+    return pytest.param(extra_vars, expected, id=case_id)
+
+
+CASES = [
+    case('bridge-subnet-without-prefix', {'incus_host_bridge_subnet': '10.210.30.0'},
+         ['incus_host_bridge_subnet must be an IPv4 subnet in CIDR form', '(got "10.210.30.0")']),
+    case('bridge-subnet-not-an-address', {'incus_host_bridge_subnet': 'banana'},
+         ['incus_host_bridge_subnet must be an IPv4 subnet in CIDR form', '(got "banana")']),
+    case('bridge-name-too-long', {'incus_host_bridge': 'vz-bridge-name-too-long'},
+         ['incus_host_bridge must be an interface name of at most 15',
+          '(got "vz-bridge-name-too-long")']),
+    case('relay-min-above-max', {'turn_instance_relay_min_port': 50000, 'turn_instance_relay_max_port': 49999},
+         ['turn_instance_relay_min_port..turn_instance_relay_max_port must lie within 1024-65535 with min <= max',
+          '(got 50000-49999)']),
+    case('relay-min-below-1024', {'turn_instance_relay_min_port': 1000},
+         ['turn_instance_relay_min_port..turn_instance_relay_max_port must lie within 1024-65535',
+          '(got 1000-49359)']),
+    case('relay-max-above-65535', {'turn_instance_relay_max_port': 70000},
+         ['turn_instance_relay_min_port..turn_instance_relay_max_port must lie within 1024-65535',
+          '(got 49160-70000)']),
+    case('public-ip-is-a-name', {'turn_instance_public_ip': 'turn.example.org'},
+         ['turn_instance_public_ip must be an IP address literal', '(got "turn.example.org")']),
+    case('static-address-is-a-name', {'turn_instance_ipv4_address': 'coturn.lan'},
+         ['turn_instance_ipv4_address must be a static IPv4 address on the bridge', '(got "coturn.lan")']),
+    case('static-address-off-the-bridge', {'turn_instance_ipv4_address': '10.99.0.10'},
+         ['turn_instance_ipv4_address 10.99.0.10 is not on bridge vzbr0 (10.210.30.1/24)']),
+    case('listening-port-inside-relay-range', {'turn_instance_listening_port': 49200},
+         ['turn_instance_listening_port must be a port (1-65535) outside the relay range 49160-49359', '(got 49200)']),
+    case('realm-empty', {'coturn_realm': ''},
+         ['coturn_realm must be a non-empty realm', '(got "")']),
+    case('secret-too-short', {'veza_turn_secrets': ['short']},
+         ['coturn_auth_secrets', 'at least one shared secret of 16 characters or more',
+          'got 1 secret(s)', 'the shortest 5 characters long']),
+    case('no-secrets', {'veza_turn_secrets': []},
+         ['coturn_auth_secrets', 'at least one shared secret of 16 characters or more',
+          'got 0 secret(s)']),
+    case('image-cannot-be-pulled-nor-built',
+         {'incus_host_image_source': 'remote', 'incus_host_image_alias': 'nosuch-image',
+          'incus_host_image_server': 'https://127.0.0.1:9'},
+         ['image alias "nosuch-image" is not on this host and cannot be pulled from incus_host_image_server',
+          'https://127.0.0.1:9', "debootstrap is unavailable because incus_host_image_source is 'remote'"]),
+    case('backend-turn-url-scheme', {'webrtc_backend_env_turn_urls': ['https://turn.example.org']},
+         ['webrtc_backend_env_turn_urls must hold turn: or turns:', '"https://turn.example.org"']),
+    case('backend-credential-ttl-zero', {'webrtc_backend_env_credential_ttl': 0},
+         ['webrtc_backend_env_credential_ttl must be a positive number of seconds', '(got 0)']),
+    case('exposure-unknown', {'turn_instance_exposure': 'bogus'},
+         ['value of turn_instance_exposure must be one of: nat, got: bogus']),
+    case('storage-driver-unknown', {'incus_host_storage_driver': 'nosuch'},
+         ['value of incus_host_storage_driver must be one of: dir, btrfs, lvm, zfs, got: nosuch']),
+    case('relay-min-port-not-a-number', {'turn_instance_relay_min_port': 'abc'},
+         ["argument 'turn_instance_relay_min_port' is of type", 'unable to convert to int']),
+]
+
+_PLAY = re.compile(r'^PLAY \[(.*)\] \*+$', re.M)
+_FAILED = re.compile(r'^(?:fatal|failed): \[([^\]]+)\].*?=> (\{.*\})$', re.M)
+
+
+def _plays(output):
+    """[(play name, its part of the output)] in the order they ran."""
+    heads = list(_PLAY.finditer(output))
+    ends = [h.start() for h in heads[1:]] + [len(output)]
+    return [(h.group(1), output[h.start():end]) for h, end in zip(heads, ends)]
+
+
+def _errors(text):
+    """Messages of the failed tasks in text (one JSON result a line)."""
+    found = []
+    for match in _FAILED.finditer(text):
+        result = json.loads(match.group(2))
+        found.append('[%s] %s' % (match.group(1), result.get('msg', '')))
+        found.extend('[%s] %s' % (match.group(1), e) for e in result.get('argument_errors', []))
+    return found
+
+
+def _diff(before, after):
+    lines = []
+    for key in before:
+        if before[key] != after[key]:
+            lines.extend(difflib.unified_diff(
+                json.dumps(before[key], indent=1, sort_keys=True).splitlines(),
+                json.dumps(after[key], indent=1, sort_keys=True).splitlines(),
+                key + ' before', key + ' after', lineterm=''))
+    return '\n'.join(lines)
+
+
+@pytest.mark.parametrize('extra_vars, expected', CASES)
+def test_bad_input_is_refused_before_any_change(extra_vars, expected, run_playbook, host_state):
+    before = host_state()
+    rc, output = run_playbook(extra_vars)
+    after = host_state()
+
+    if after != before:
+        pytest.fail('the run changed this host:\n' + _diff(before, after), pytrace=False)
+    if rc == 0:
+        raise NotStoppedInPreflight('the run succeeded:\n' + output)
+
+    plays = _plays(output)
+    assert plays and plays[0][0] == PREFLIGHT_PLAY, output
+    preflight = plays[0][1]
+    errors = _errors(preflight)
+    if not errors or len(plays) > 1:
+        raise NotStoppedInPreflight(
+            'the run went on past the preflight play into %s; preflight errors: %s\n%s'
+            % ([name for name, dummy in plays[1:]], errors or 'none', output))
+    for text in expected:
+        if not any(text in e for e in errors):
+            raise UnclearMessage('%r not in:\n%s' % (text, '\n'.join(errors)))
