@@ -608,8 +608,8 @@ class _Probe(object):
         if code == 401:
             return _Failure("unauthorized", (
                 "%s after authenticating as %r in realm %r: the username/credential do not match "
-                "coturn's: wrong shared secret (use-auth-secret: the secrets in coturn's userdb or static-auth-secret) or password, an expired REST "
-                "username, or an unknown user.%s"
+                "coturn's: wrong shared secret (use-auth-secret: the secrets in coturn's userdb or "
+                "static-auth-secret) or password, an expired REST username, or an unknown user.%s"
                 % (what, self.p["username"], self.result["realm"], _rest_expiry_hint(self.p["username"]))))
         if code == 441:
             return _Failure("wrong_credentials_441", (
