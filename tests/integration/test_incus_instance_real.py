@@ -13,7 +13,6 @@ from __future__ import annotations
 
 import ipaddress
 import os
-import sys
 import uuid
 
 import pytest
@@ -24,22 +23,10 @@ pytestmark = pytest.mark.skipif(
     not (os.path.exists(SOCKET) and os.geteuid() == 0 and os.environ.get('VEZA_INTEGRATION') == '1'),
     reason='needs root, a running Incus daemon and VEZA_INTEGRATION=1')
 
-_REPO = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
-_COLLECTIONS = os.path.join(_REPO, '.collections')
-_LINK = os.path.join(_COLLECTIONS, 'ansible_collections', 'veza', 'coturn')
-if not os.path.exists(_LINK):
-    os.makedirs(os.path.dirname(_LINK), exist_ok=True)
-    try:
-        os.symlink('../../..', _LINK)
-    except FileExistsError:
-        pass
-if _COLLECTIONS not in sys.path:
-    sys.path.insert(0, _COLLECTIONS)
-
-from ansible_collections.veza.coturn.plugins.module_utils._incus import (  # noqa: E402
+from ansible_collections.veza.coturn.plugins.module_utils._incus import (
     IncusClient, IncusError,
 )
-from ansible_collections.veza.coturn.plugins.modules.incus_instance import (  # noqa: E402
+from ansible_collections.veza.coturn.plugins.modules.incus_instance import (
     InstanceManager, ModuleFailure,
 )
 

@@ -19,7 +19,6 @@ import socket
 import socketserver
 import ssl
 import subprocess
-import sys
 import threading
 import time
 import urllib.parse
@@ -27,24 +26,12 @@ import uuid
 
 import pytest
 
-_REPO = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
-_COLLECTIONS = os.path.join(_REPO, '.collections')
-_LINK = os.path.join(_COLLECTIONS, 'ansible_collections', 'veza', 'coturn')
-if not os.path.exists(_LINK):  # normally done by tests/unit/conftest.py
-    os.makedirs(os.path.dirname(_LINK), exist_ok=True)
-    try:
-        os.symlink('../../..', _LINK)
-    except FileExistsError:
-        pass
-if _COLLECTIONS not in sys.path:
-    sys.path.insert(0, _COLLECTIONS)
-
-from ansible_collections.veza.coturn.plugins.module_utils import _incus  # noqa: E402
-from ansible_collections.veza.coturn.plugins.module_utils._incus import (  # noqa: E402
+from ansible_collections.veza.coturn.plugins.module_utils import _incus
+from ansible_collections.veza.coturn.plugins.module_utils._incus import (
     IncusClient, IncusError,
 )
-from ansible_collections.veza.coturn.plugins.modules import incus_instance  # noqa: E402
-from ansible_collections.veza.coturn.plugins.modules.incus_instance import (  # noqa: E402
+from ansible_collections.veza.coturn.plugins.modules import incus_instance
+from ansible_collections.veza.coturn.plugins.modules.incus_instance import (
     InstanceManager, ModuleFailure, normalize_params,
 )
 

@@ -14,7 +14,7 @@ from __future__ import annotations
 import os
 import sys
 
-_REPO = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
+_REPO = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 _COLLECTIONS = os.path.join(_REPO, ".collections")
 _LINK = os.path.join(_COLLECTIONS, "ansible_collections", "veza", "coturn")
 
