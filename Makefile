@@ -45,8 +45,15 @@ integration: venv collection
 	VEZA_INTEGRATION=1 VEZA_TEST_IMAGE=debian-12-coturn VEZA_TEST_BRIDGE=vzbr0 \
 	  $(BIN)/python -m pytest -q tests/integration
 
+# Every scenario under molecule/, each with its working files in this
+# checkout (molecule's default, ~/.ansible/tmp/molecule.<hash of the folder
+# name>, is shared by every checkout that has the same folder name).
+MOLECULE_SCENARIOS ?= $(sort $(notdir $(wildcard molecule/*)))
 molecule: venv collection
-	cd $(CURDIR) && $(BIN)/molecule test -s default
+	@for s in $(MOLECULE_SCENARIOS); do \
+	  echo "== molecule scenario $$s"; \
+	  MOLECULE_EPHEMERAL_DIRECTORY=$(CURDIR)/.cache/molecule/$$s $(BIN)/molecule test -s $$s || exit 1; \
+	done
 
 ## clean-local: remove what `make deploy` created (container, test network)
 clean-local: venv collection
