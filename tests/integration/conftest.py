@@ -83,7 +83,22 @@ def host_state():
         'addresses': sorted(_run('ip', '-br', 'addr').splitlines()),
         'nft_ruleset': _run('nft', 'list', 'ruleset'),
         'backend_files': files,
+        'containers': {name: _container_state(name) for name, i in instances.items()
+                       if i['status'] == 'Running' and name.startswith('coturn-')},
     }
+
+
+# Inside each running coturn container: the files the roles write and the
+# process they restart. Checksums only: the userdb holds secrets.
+_CONTAINER_FILES = ('/etc/turnserver.conf', '/var/lib/turn/turndb',
+                    '/etc/systemd/system/coturn.service.d/hardening.conf',
+                    '/etc/coturn/cert.pem', '/etc/coturn/key.pem')
+
+
+def _container_state(name):
+    script = ('for f in %s; do [ -e "$f" ] && sha256sum "$f"; done; '
+              'systemctl show -p MainPID --value coturn' % ' '.join(_CONTAINER_FILES))
+    return _run('incus', 'exec', name, '--', 'sh', '-c', script)
 
 
 @pytest.fixture(name='run_playbook')
