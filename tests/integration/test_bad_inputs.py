@@ -94,7 +94,7 @@ CASES = [
     case('backend-credential-ttl-zero', {'webrtc_backend_env_credential_ttl': 0},
          ['webrtc_backend_env_credential_ttl must be a positive number of seconds', '(got 0)']),
     case('exposure-unknown', {'turn_instance_exposure': 'bogus'},
-         ['value of turn_instance_exposure must be one of: nat, got: bogus']),
+         ['value of turn_instance_exposure must be one of: nat, routed, macvlan, proxy, got: bogus']),
     case('storage-driver-unknown', {'incus_host_storage_driver': 'nosuch'},
          ['value of incus_host_storage_driver must be one of: dir, btrfs, lvm, zfs, got: nosuch']),
     case('relay-min-port-not-a-number', {'turn_instance_relay_min_port': 'abc'},
