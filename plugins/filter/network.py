@@ -5,7 +5,7 @@
 
 from __future__ import annotations
 
-from ansible_collections.veza.coturn.plugins.module_utils._net import cidr_host, cidr_prefix, ip_range
+from ansible_collections.veza.coturn.plugins.module_utils._net import cidr_host, cidr_prefix, ip_kind, ip_range
 
 
 class FilterModule:
@@ -15,5 +15,6 @@ class FilterModule:
         return {
             "cidr_host": cidr_host,
             "cidr_prefix": cidr_prefix,
+            "ip_kind": ip_kind,
             "ip_range": ip_range,
         }

@@ -86,3 +86,22 @@ def ip_range(value):
     if net.num_addresses == 1:
         return str(net.network_address)
     return f"{net.network_address}-{net.broadcast_address}"
+
+
+def ip_kind(value):
+    """What kind of address value is, for checks on a public address.
+
+    One of loopback, unspecified, multicast, link-local, private (RFC 1918,
+    CGNAT, documentation, benchmark and other non-global ranges) or global.
+    """
+    try:
+        address = ipaddress.ip_address(str(value))
+    except ValueError as exc:
+        raise AnsibleFilterError(f"ip_kind: {value!r} is not an IP address") from exc
+    if isinstance(address, ipaddress.IPv6Address) and address.ipv4_mapped is not None:
+        address = address.ipv4_mapped
+    for kind, flag in (("loopback", address.is_loopback), ("unspecified", address.is_unspecified),
+                       ("multicast", address.is_multicast), ("link-local", address.is_link_local)):
+        if flag:
+            return kind
+    return "global" if address.is_global else "private"

@@ -223,7 +223,8 @@ def test_ip_range_inconsistent_range_rejected(value):
 
 def test_filter_module_map():
     filters = network_filters.FilterModule().filters()
-    assert filters == {"cidr_host": cidr_host, "cidr_prefix": cidr_prefix, "ip_range": ip_range}
+    assert filters == {"cidr_host": cidr_host, "cidr_prefix": cidr_prefix, "ip_range": ip_range,
+                       "ip_kind": _net.ip_kind}
     assert filters["cidr_host"] is _net.cidr_host
 
 
@@ -231,3 +232,18 @@ def test_test_module_map():
     tests = network_tests.TestModule().tests()
     assert tests == {"is_ip_literal": is_ip_literal, "is_cidr": is_cidr, "ip_in_cidr": ip_in_cidr}
     assert tests["ip_in_cidr"]("10.0.0.1", "10.0.0.0/8") is True
+
+
+@pytest.mark.parametrize("address, kind", [
+    ("127.0.0.1", "loopback"), ("::1", "loopback"), ("0.0.0.0", "unspecified"),
+    ("224.0.0.1", "multicast"), ("169.254.169.254", "link-local"), ("fe80::1", "link-local"),
+    ("10.1.2.3", "private"), ("100.64.0.1", "private"), ("198.51.100.1", "private"),
+    ("::ffff:127.0.0.1", "loopback"), ("8.8.8.8", "global"), ("2606:4700::1111", "global"),
+])
+def test_ip_kind(address, kind):
+    assert _net.ip_kind(address) == kind
+
+
+def test_ip_kind_refuses_a_name():
+    with pytest.raises(AnsibleFilterError, match="ip_kind: 'turn.example.org' is not an IP address"):
+        _net.ip_kind("turn.example.org")
