@@ -24,19 +24,18 @@ case points at a closed port on 127.0.0.1).
 
 from __future__ import annotations
 
-import difflib
-import json
 import os
-import re
 import shutil
 
 import pytest
+
+import playbook_output
+from playbook_output import PREFLIGHT_PLAY
 
 pytestmark = pytest.mark.skipif(
     not (os.environ.get('VEZA_INTEGRATION') == '1' and os.geteuid() == 0 and shutil.which('incus')),
     reason='needs VEZA_INTEGRATION=1, root and the incus client')
 
-PREFLIGHT_PLAY = 'Preflight every part before anything changes'
 
 class NotStoppedInPreflight(AssertionError):
     """The run got past the preflight play (or the play failed nowhere)."""
@@ -107,38 +106,6 @@ CASES = [
          ["argument 'turn_instance_relay_min_port' is of type", 'unable to convert to int']),
 ]
 
-_PLAY = re.compile(r'^PLAY \[(.*)\] \*+$', re.M)
-_FAILED = re.compile(r'^(?:fatal|failed): \[([^\]]+)\].*?=> (\{.*\})$', re.M)
-
-
-def _plays(output):
-    """[(play name, its part of the output)] in the order they ran."""
-    heads = list(_PLAY.finditer(output))
-    ends = [h.start() for h in heads[1:]] + [len(output)]
-    return [(h.group(1), output[h.start():end]) for h, end in zip(heads, ends)]
-
-
-def _errors(text):
-    """Messages of the failed tasks in text (one JSON result a line)."""
-    found = []
-    for match in _FAILED.finditer(text):
-        result = json.loads(match.group(2))
-        found.append('[%s] %s' % (match.group(1), result.get('msg', '')))
-        found.extend('[%s] %s' % (match.group(1), e) for e in result.get('argument_errors', []))
-    return found
-
-
-def _diff(before, after):
-    lines = []
-    for key in before:
-        if before[key] != after[key]:
-            lines.extend(difflib.unified_diff(
-                json.dumps(before[key], indent=1, sort_keys=True).splitlines(),
-                json.dumps(after[key], indent=1, sort_keys=True).splitlines(),
-                key + ' before', key + ' after', lineterm=''))
-    return '\n'.join(lines)
-
-
 @pytest.mark.parametrize('extra_vars, expected', CASES)
 def test_bad_input_is_refused_before_any_change(extra_vars, expected, run_playbook, host_state):
     before = host_state()
@@ -146,14 +113,14 @@ def test_bad_input_is_refused_before_any_change(extra_vars, expected, run_playbo
     after = host_state()
 
     if after != before:
-        pytest.fail('the run changed this host:\n' + _diff(before, after), pytrace=False)
+        pytest.fail('the run changed this host:\n' + playbook_output.state_diff(before, after), pytrace=False)
     if rc == 0:
         raise NotStoppedInPreflight('the run succeeded:\n' + output)
 
-    plays = _plays(output)
+    plays = playbook_output.plays(output)
     assert plays and plays[0][0] == PREFLIGHT_PLAY, output
     preflight = plays[0][1]
-    errors = _errors(preflight)
+    errors = playbook_output.errors(preflight)
     if not errors or len(plays) > 1:
         raise NotStoppedInPreflight(
             'the run went on past the preflight play into %s; preflight errors: %s\n%s'

@@ -20,19 +20,18 @@ and VEZA_INTEGRATION=1. Sends no packet anywhere.
 from __future__ import annotations
 
 import datetime
-import difflib
-import json
 import os
-import re
 import shutil
 
 import pytest
+
+import playbook_output
+from playbook_output import PREFLIGHT_PLAY
 
 pytestmark = pytest.mark.skipif(
     not (os.environ.get('VEZA_INTEGRATION') == '1' and os.geteuid() == 0 and shutil.which('incus')),
     reason='needs VEZA_INTEGRATION=1, root and the incus client')
 
-PREFLIGHT_PLAY = 'Preflight every part before anything changes'
 KEY_MARKER = 'veza-exposure-test-key-material'
 
 
@@ -149,36 +148,6 @@ def _fill(value, pem):
     return value
 
 
-_PLAY = re.compile(r'^PLAY \[(.*)\] \*+$', re.M)
-_FAILED = re.compile(r'^(?:fatal|failed): \[([^\]]+)\].*?=> (\{.*\})$', re.M)
-
-
-def _plays(output):
-    heads = list(_PLAY.finditer(output))
-    ends = [h.start() for h in heads[1:]] + [len(output)]
-    return [(h.group(1), output[h.start():end]) for h, end in zip(heads, ends)]
-
-
-def _errors(text):
-    found = []
-    for match in _FAILED.finditer(text):
-        result = json.loads(match.group(2))
-        found.append('[%s] %s' % (match.group(1), result.get('msg', '')))
-        found.extend('[%s] %s' % (match.group(1), e) for e in result.get('argument_errors', []))
-    return found
-
-
-def _diff(before, after):
-    lines = []
-    for key in before:
-        if before[key] != after[key]:
-            lines.extend(difflib.unified_diff(
-                json.dumps(before[key], indent=1, sort_keys=True).splitlines(),
-                json.dumps(after[key], indent=1, sort_keys=True).splitlines(),
-                key + ' before', key + ' after', lineterm=''))
-    return '\n'.join(lines)
-
-
 @pytest.mark.parametrize('extra_vars, expected', CASES)
 def test_exposure_or_tls_input_is_refused_before_any_change(extra_vars, expected, pem, run_playbook, host_state):
     extra_vars = {k: _fill(v, pem) for k, v in extra_vars.items()}
@@ -187,12 +156,12 @@ def test_exposure_or_tls_input_is_refused_before_any_change(extra_vars, expected
     after = host_state()
 
     if after != before:
-        pytest.fail('the run changed this host:\n' + _diff(before, after), pytrace=False)
+        pytest.fail('the run changed this host:\n' + playbook_output.state_diff(before, after), pytrace=False)
     assert rc != 0, 'the run succeeded:\n' + output
     assert KEY_MARKER not in output, 'the private key given as content was printed'
-    plays = _plays(output)
+    plays = playbook_output.plays(output)
     assert plays and plays[0][0] == PREFLIGHT_PLAY, output
-    errors = _errors(plays[0][1])
+    errors = playbook_output.errors(plays[0][1])
     assert errors and len(plays) == 1, 'not stopped in preflight: %s\n%s' % ([p for p, _ in plays], output)
     for text in expected:
         assert any(text in e for e in errors), '%r not in:\n%s' % (text, '\n'.join(errors))
