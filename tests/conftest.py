@@ -12,7 +12,11 @@ Under ``ansible-test units`` the checkout already sits in an
 from __future__ import annotations
 
 import os
+import shutil
+import subprocess
 import sys
+
+import pytest
 
 _REPO = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 _COLLECTIONS = os.path.join(_REPO, ".collections")
@@ -33,3 +37,19 @@ if not _already_in_collection_tree():
             pass
     if _COLLECTIONS not in sys.path:
         sys.path.insert(0, _COLLECTIONS)
+
+
+@pytest.fixture
+def scratch_netns(request):
+    """A network namespace of the test's own, only loopback up; removed afterwards."""
+    if os.geteuid() != 0 or not shutil.which("ip"):
+        pytest.skip("needs root and iproute2")
+    name = "vzc-%d-%d" % (os.getpid(), abs(hash(request.node.nodeid)) % 10000)
+    if subprocess.run(["ip", "netns", "add", name], capture_output=True, check=False).returncode != 0:
+        pytest.skip("cannot create a network namespace here")
+    try:
+        subprocess.run(["ip", "-n", name, "link", "set", "lo", "up"], check=True, capture_output=True)
+        yield name
+    finally:
+        subprocess.run(["ip", "netns", "del", name], capture_output=True, check=False)
+

@@ -5,10 +5,8 @@
 from __future__ import annotations
 
 import os
-import shutil
 import socket
 import struct
-import subprocess
 import threading
 import time
 
@@ -364,20 +362,6 @@ def test_client_gives_up_at_deadline():
 
 def _own_netns_ino():
     return os.stat("/proc/thread-self/ns/net").st_ino
-
-
-@pytest.fixture
-def scratch_netns():
-    if os.geteuid() != 0 or not shutil.which("ip"):
-        pytest.skip("needs root and iproute2")
-    name = "vzc-tp-%d" % os.getpid()
-    if subprocess.run(["ip", "netns", "add", name], capture_output=True, check=False).returncode != 0:
-        pytest.skip("cannot create a network namespace here")
-    try:
-        subprocess.run(["ip", "-n", name, "link", "set", "lo", "up"], check=True, capture_output=True)
-        yield name
-    finally:
-        subprocess.run(["ip", "netns", "del", name], capture_output=True, check=False)
 
 
 def test_netns_socket_stays_in_namespace(scratch_netns):

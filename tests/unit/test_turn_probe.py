@@ -603,21 +603,6 @@ def test_real_coturn_failures(coturn):
     assert rules["permissions"]["127.0.0.1"]["result"] == "allowed"
 
 
-@pytest.fixture
-def scratch_netns():
-    """A namespace of our own with only loopback up; removed afterwards."""
-    if os.geteuid() != 0 or not shutil.which("ip"):
-        pytest.skip("needs root and iproute2")
-    name = "vzc-tpp-%d" % os.getpid()
-    if subprocess.run(["ip", "netns", "add", name], capture_output=True, check=False).returncode != 0:
-        pytest.skip("cannot create a network namespace here")
-    try:
-        subprocess.run(["ip", "-n", name, "link", "set", "lo", "up"], check=True, capture_output=True)
-        yield name
-    finally:
-        subprocess.run(["ip", "netns", "del", name], capture_output=True, check=False)
-
-
 def test_real_coturn_namespaces(coturn, scratch_netns):
     own = "/proc/%d/ns/net" % os.getpid()  # path form, and our own namespace: works
     result = turn_probe.run_probe(real_params(coturn, netns=own, peer_netns=own))
