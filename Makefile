@@ -7,14 +7,19 @@ COLLECTION_LINK := .collections/ansible_collections/veza/coturn
 export ANSIBLE_CONFIG := $(CURDIR)/ansible.cfg
 export PATH := $(CURDIR)/$(BIN):$(PATH)
 
-.PHONY: deploy test venv collection lint unit integration molecule clean-local
+.PHONY: deploy test test-prerequisites venv collection lint sanity unit integration molecule clean-local
 
 ## deploy: virtualenv + pinned deps, then playbooks/site.yml on inventory/local
 deploy: venv collection
 	$(BIN)/ansible-playbook playbooks/site.yml -i inventory/local
 
 ## test: lint, unit tests, integration tests on the real daemon, molecule
-test: venv collection lint unit molecule integration
+test: venv collection test-prerequisites lint unit molecule integration
+
+# coturn's client tools (its server kept stopped), openssl, shellcheck and
+# the network tools the tests call: tests/prerequisites.yml says why.
+test-prerequisites: venv collection
+	$(BIN)/ansible-playbook tests/prerequisites.yml -i localhost,
 
 venv: $(VENV)/.installed
 
@@ -33,10 +38,15 @@ $(COLLECTION_LINK):
 	mkdir -p $(dir $@)
 	ln -sfn ../../.. $@
 
-lint: venv collection
+lint: venv collection sanity
 	$(BIN)/yamllint --strict .
 	$(BIN)/ansible-lint --profile production
 	$(BIN)/python tests/check_argument_specs.py
+
+# ansible-test sanity, offline, on a copy of the checkout in an
+# ansible_collections tree (tests/sanity/run_sanity.py says why).
+sanity: venv collection test-prerequisites
+	$(BIN)/python tests/sanity/run_sanity.py
 
 unit: venv collection
 	$(BIN)/python -m pytest -q tests/unit

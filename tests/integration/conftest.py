@@ -83,9 +83,25 @@ def host_state():
         'addresses': sorted(_run('ip', '-br', 'addr').splitlines()),
         'nft_ruleset': _run('nft', 'list', 'ruleset'),
         'backend_files': files,
+        # The package checks of preflight fetch lists into a scratch folder:
+        # the host's packages, sources and lists stay as they were.
+        'packages': _run('dpkg-query', '-W', '-f', '${Package} ${Version} ${db:Status-Abbrev}\n'),
+        'apt_sources_and_lists': _tree_state('/etc/apt/sources.list.d', '/var/lib/apt/lists'),
         'containers': {name: _container_state(name) for name, i in instances.items()
                        if i['status'] == 'Running' and name.startswith('coturn-')},
     }
+
+
+def _tree_state(*folders):
+    """(mtime, size) of every file directly in the folders."""
+    state = {}
+    for folder in folders:
+        for entry in sorted(os.listdir(folder)) if os.path.isdir(folder) else []:
+            path = os.path.join(folder, entry)
+            if os.path.isfile(path) and entry != 'lock':
+                info = os.stat(path)
+                state[path] = (info.st_mtime_ns, info.st_size)
+    return state
 
 
 # Inside each running coturn container: the files the roles write and the

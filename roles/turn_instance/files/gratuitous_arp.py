@@ -1,6 +1,5 @@
-#!/usr/bin/env python3
 # GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
-"""gratuitous_arp.py INTERFACE ADDRESS [COUNT]
+"""python3 gratuitous_arp.py INTERFACE ADDRESS [COUNT]
 
 Announce ADDRESS with INTERFACE's MAC (gratuitous ARP requests): neighbours
 that cached another MAC for it (the container's macvlan NIC, before it
