@@ -1,4 +1,3 @@
-#!/usr/bin/env python3
 # -*- coding: utf-8 -*-
 # GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
 """What a task inside the coturn container costs, with and without pipelining.
@@ -52,7 +51,7 @@ def main():
     args = parser.parse_args()
 
     raw = []
-    for _ in range(args.tasks):
+    for _task in range(args.tasks):
         start = time.monotonic()
         subprocess.run(["incus", "exec", args.host, "--", "true"], check=True, timeout=30)
         raw.append(time.monotonic() - start)
@@ -65,7 +64,7 @@ def main():
             empty.write(playbook(args.host, 1))
         times = {True: [], False: []}
         base = {True: [], False: []}
-        for _ in range(args.rounds):
+        for _round in range(args.rounds):
             for pipelining in (True, False):  # alternate, so drift hits both alike
                 base[pipelining].append(run(empty.name, pipelining, args.inventory))
                 times[pipelining].append(run(handle.name, pipelining, args.inventory))

@@ -1,4 +1,3 @@
-#!/usr/bin/env python3
 """Every role's defaults/main.yml and meta/argument_specs.yml name the same keys.
 
 The check prometheus-community/ansible runs in CI: a default nobody documents,

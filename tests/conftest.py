@@ -52,4 +52,3 @@ def scratch_netns(request):
         yield name
     finally:
         subprocess.run(["ip", "netns", "del", name], capture_output=True, check=False)
-

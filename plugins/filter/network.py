@@ -5,7 +5,7 @@
 
 from __future__ import annotations
 
-from ansible_collections.veza.coturn.plugins.module_utils._net import cidr_host, cidr_prefix, ip_kind, ip_range
+from ansible_collections.veza.coturn.plugins.plugin_utils._net import cidr_host, cidr_prefix, ip_kind, ip_range
 
 
 class FilterModule:

@@ -236,7 +236,7 @@ def main():
 
     todo = plan(current_secrets, current_users, realm, p["secrets"], p["users"])
     changed = not exists or any(todo[k] for k in ("add_secrets", "remove_secrets", "add_users",
-                                                 "remove_users", "update_users"))
+                                                  "remove_users", "update_users"))
     if changed and not module.check_mode:
         if not exists:
             _create(module, path)

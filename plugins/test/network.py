@@ -5,7 +5,7 @@
 
 from __future__ import annotations
 
-from ansible_collections.veza.coturn.plugins.module_utils._net import ip_in_cidr, is_cidr, is_ip_literal
+from ansible_collections.veza.coturn.plugins.plugin_utils._net import ip_in_cidr, is_cidr, is_ip_literal
 
 
 class TestModule:

@@ -107,7 +107,21 @@ CASES = [
          ['value of incus_host_storage_driver must be one of: dir, btrfs, lvm, zfs, got: nosuch']),
     case('relay-min-port-not-a-number', {'turn_instance_relay_min_port': 'abc'},
          ["argument 'turn_instance_relay_min_port' is of type", 'unable to convert to int']),
+    # A tool the run would install that no APT source offers (preflight
+    # fetches fresh lists to be sure, into a scratch folder).
+    case('test-network-tool-not-installable', {'test_network_packages': ['iproute2', 'nftables', 'veza-no-such-tool']},
+         ['test_network: test_network_packages names veza-no-such-tool', 'no configured APT source offers it',
+          'or set test_network_enabled: false']),
+    case('test-network-tool-not-a-package-name', {'test_network_packages': ['nftables\nextra']},
+         ['test_network: test_network_packages names nftables\nextra']),
+    case('conntrack-tool-not-installable', {'turn_instance_conntrack_packages': ['veza-no-such-conntrack']},
+         ['turn_instance: the Incus host localhost neither has nor can install veza-no-such-conntrack',
+          'veza-no-such-conntrack comes from turn_instance_conntrack_packages',
+          'set turn_instance_flush_conntrack: false to do without it']),
+    case('host-tool-not-installable', {'turn_instance_host_packages': ['iproute2', 'veza-no-such-iproute']},
+         ['veza-no-such-iproute comes from turn_instance_host_packages']),
 ]
+
 
 @pytest.mark.parametrize('extra_vars, expected', CASES)
 def test_bad_input_is_refused_before_any_change(extra_vars, expected, run_playbook, host_state):
@@ -119,6 +133,7 @@ def test_bad_input_is_refused_before_any_change(extra_vars, expected, run_playbo
         pytest.fail('the run changed this host:\n' + playbook_output.state_diff(before, after), pytrace=False)
     if rc == 0:
         raise NotStoppedInPreflight('the run succeeded:\n' + output)
+    assert 'Traceback' not in output, output
 
     plays = playbook_output.plays(output)
     assert plays and plays[0][0] == PREFLIGHT_PLAY, output
@@ -131,3 +146,19 @@ def test_bad_input_is_refused_before_any_change(extra_vars, expected, run_playbo
     for text in expected:
         if not any(text in e for e in errors):
             raise UnclearMessage('%r not in:\n%s' % (text, '\n'.join(errors)))
+
+
+def test_suite_prerequisite_not_installable_is_refused_before_any_change(run_playbook, host_state):
+    """make test's own prerequisites: a package no source offers stops before the install."""
+    before = host_state()
+    rc, output = run_playbook({'veza_test_packages': ['openssl', 'veza-no-such-client']},
+                              playbook='tests/prerequisites.yml', inventory='localhost,')
+    after = host_state()
+    if after != before:
+        pytest.fail('the run changed this host:\n' + playbook_output.state_diff(before, after), pytrace=False)
+    assert rc != 0 and 'Traceback' not in output, output
+    message = '\n'.join(playbook_output.errors(output))
+    for text in ['make test: veza_test_packages names veza-no-such-client', 'no configured APT source offers it']:
+        if text not in message:
+            raise UnclearMessage('%r not in:\n%s' % (text, message))
+    assert 'Install the packages' not in output.split('Refuse a package this machine cannot install')[1], output

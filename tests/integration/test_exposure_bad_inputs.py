@@ -162,6 +162,6 @@ def test_exposure_or_tls_input_is_refused_before_any_change(extra_vars, expected
     plays = playbook_output.plays(output)
     assert plays and plays[0][0] == PREFLIGHT_PLAY, output
     errors = playbook_output.errors(plays[0][1])
-    assert errors and len(plays) == 1, 'not stopped in preflight: %s\n%s' % ([p for p, _ in plays], output)
+    assert errors and len(plays) == 1, 'not stopped in preflight: %s\n%s' % ([name for name, _part in plays], output)
     for text in expected:
         assert any(text in e for e in errors), '%r not in:\n%s' % (text, '\n'.join(errors))

@@ -154,7 +154,7 @@ def test_lifecycle(client, instance_name, bridge):
 
     # Incus' own error text is surfaced
     with pytest.raises(ModuleFailure) as err:
-        run(client, **dict(params, config={'bogus.key': 'x'}))
+        run(client, **{**params, 'config': {'bogus.key': 'x'}})
     assert err.value.msg.startswith('Incus refused to update instance "%s": ' % instance_name)
     assert 'bogus.key' in err.value.msg
 

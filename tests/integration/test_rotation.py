@@ -23,8 +23,11 @@ import pytest
 
 from ansible_collections.veza.coturn.plugins.module_utils import _stun
 
-from test_credentials import (CLIENT_NS, ENV_FILE, PUBLIC_IP, REPO, coturn_pid, deploy, env_file, probe,
-                              pytestmark)  # noqa: F401 (pytestmark skips this module the same way)
+import test_credentials
+from test_credentials import CLIENT_NS, ENV_FILE, PUBLIC_IP, REPO, coturn_pid, deploy, env_file, probe
+
+# Skipped under the same conditions as test_credentials.
+pytestmark = test_credentials.pytestmark
 
 PLAYBOOK = os.path.join(REPO, ".venv", "bin", "ansible-playbook")
 STATE_FILE = os.path.join(REPO, "output", "secrets", "rotation.json")
@@ -59,17 +62,19 @@ class Relay:
     def __init__(self, username, password):
         self.clients = []
         deadline = time.monotonic() + 5
-        for _ in range(2):
+        for _side in range(2):
             with _stun.netns(CLIENT_NS):
                 transport = _stun.UdpTransport.open(PUBLIC_IP, 3478)
             client = _stun.TurnClient(transport, username, password)
             try:
                 client.allocate(deadline)
             except _stun.StunErrorResponse as exc:
+                if exc.code != 401:
+                    raise
                 client.learn_challenge(exc.message)
-                answer = client.allocate(deadline)
             else:
                 raise AssertionError("the first Allocate was not challenged")
+            answer = client.allocate(deadline)
             client.relayed = answer.xor_address(_stun.XOR_RELAYED_ADDRESS)
             self.clients.append(client)
         a, b = self.clients

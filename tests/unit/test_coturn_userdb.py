@@ -211,7 +211,7 @@ def test_main_adds_then_is_idempotent(db, capsys):
     assert out["users_added"] == out["users_removed"] == out["users_updated"] == []
 
     # order and duplicates of the declared secrets do not matter
-    code, raw, out = run_main(capsys, **dict(params, secrets=[SECRET_B, SECRET_A, SECRET_B]))
+    code, raw, out = run_main(capsys, **{**params, "secrets": [SECRET_B, SECRET_A, SECRET_B]})
     assert out["changed"] is False
     assert out["secrets"] == [fingerprint(SECRET_B), fingerprint(SECRET_A)]
 
@@ -430,7 +430,7 @@ def _turnadmin(tmp_path, *args):
     proc = subprocess.Popen([TURNADMIN, *args], cwd=str(tmp_path), stdout=subprocess.PIPE,
                             stderr=subprocess.STDOUT, text=True)
     try:
-        output, _ = proc.communicate(timeout=20)
+        output, _err = proc.communicate(timeout=20)
     except subprocess.TimeoutExpired:
         proc.kill()
         proc.communicate()

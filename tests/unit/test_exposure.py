@@ -37,7 +37,6 @@ PUBLIC = "198.51.100.70"
 BRIDGE_IP = "10.210.30.33"
 
 
-
 @pytest.fixture(autouse=True, scope="module")
 def _collection_loader():
     """Filters such as veza.coturn.ip_range resolve through Ansible's collection

@@ -485,7 +485,7 @@ def test_config_merge_and_removal(fake):
     fake.add_instance('hb-turn', status='Running', devices=BASE_DEVICES,
                       config={'user.keep': 'me', 'user.old': 'x', 'limits.cpu': '1'})
     res = run(fake, state='started', **base(config={'limits.cpu': 4, 'user.old': None,
-                                                     'security.nesting': False}))
+                                                    'security.nesting': False}))
     assert res['changed'] is True and res['actions'] == ['update']
     cfg = fake.instances[('default', 'hb-turn')]['config']
     assert cfg['limits.cpu'] == '4'
@@ -682,8 +682,7 @@ def test_missing_alias_names_source_alias(fake):
                                         '"debian-12-coturn" does not exist')
     assert fake.writes == []
     # fingerprint prefixes are accepted, unknown ones named
-    assert run(fake, **base(source={'fingerprint': FINGERPRINT[:12]}))['actions'] == ['create',
-                                                                                       'start']
+    assert run(fake, **base(source={'fingerprint': FINGERPRINT[:12]}))['actions'] == ['create', 'start']
     with pytest.raises(ModuleFailure) as err:
         run(fake, **base(name='hb-other', source={'fingerprint': 'ffff'}))
     assert 'source.fingerprint' in err.value.msg

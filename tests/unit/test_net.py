@@ -1,6 +1,6 @@
 # -*- coding: utf-8 -*-
 # GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
-"""Tests of the standard-library address helpers (module_utils/_net.py) and
+"""Tests of the standard-library address helpers (plugin_utils/_net.py) and
 the filter and test plugins that expose them."""
 
 from __future__ import annotations
@@ -10,8 +10,8 @@ import pytest
 from ansible.errors import AnsibleFilterError
 
 from ansible_collections.veza.coturn.plugins.filter import network as network_filters
-from ansible_collections.veza.coturn.plugins.module_utils import _net
-from ansible_collections.veza.coturn.plugins.module_utils._net import (
+from ansible_collections.veza.coturn.plugins.plugin_utils import _net
+from ansible_collections.veza.coturn.plugins.plugin_utils._net import (
     cidr_host, cidr_prefix, ip_in_cidr, ip_range, is_cidr, is_ip_literal)
 from ansible_collections.veza.coturn.plugins.test import network as network_tests
 

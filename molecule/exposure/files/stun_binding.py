@@ -1,6 +1,5 @@
-#!/usr/bin/env python3
 # GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
-"""stun_binding.py COLLECTIONS HOST PORT SOURCE_PORT [COUNT] [TIMEOUT]
+"""python3 stun_binding.py COLLECTIONS HOST PORT SOURCE_PORT [COUNT] [TIMEOUT]
 
 STUN Binding requests from one fixed local UDP port (run it inside the
 client namespace with ``ip netns exec``), so that every request shares one
@@ -30,7 +29,7 @@ def main():
     sock.connect((host, port))
     client = _stun.TurnClient(_stun.UdpTransport(sock), software="veza.coturn exposure switch check")
     answers = []
-    for _ in range(count):
+    for _request in range(count):
         start = time.monotonic()
         try:
             answer = client.binding(start + timeout)

@@ -5,6 +5,8 @@
 
 ansible.utils' ipaddr family needs the netaddr library; these need nothing,
 so a fresh controller can validate input before it installs anything.
+They raise AnsibleFilterError and run on the controller only, hence
+plugin_utils (module_utils may not import ansible.errors).
 """
 
 from __future__ import annotations
