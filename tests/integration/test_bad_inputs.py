@@ -110,16 +110,16 @@ CASES = [
     # A tool the run would install that no APT source offers (preflight
     # fetches fresh lists to be sure, into a scratch folder).
     case('test-network-tool-not-installable', {'test_network_packages': ['iproute2', 'nftables', 'veza-no-such-tool']},
-         ['test_network: test_network_packages names veza-no-such-tool', 'no configured APT source offers it',
+         ['test_network: test_network_packages names "veza-no-such-tool", which localhost neither has nor can install', 'no configured APT source offers it',
           'or set test_network_enabled: false']),
     case('test-network-tool-not-a-package-name', {'test_network_packages': ['nftables\nextra']},
-         ['test_network: test_network_packages names nftables\nextra']),
+         ['test_network: test_network_packages names "nftables\\nextra"']),
     case('conntrack-tool-not-installable', {'turn_instance_conntrack_packages': ['veza-no-such-conntrack']},
-         ['turn_instance: the Incus host localhost neither has nor can install veza-no-such-conntrack',
-          'veza-no-such-conntrack comes from turn_instance_conntrack_packages',
+         ['turn_instance: the Incus host localhost neither has nor can install "veza-no-such-conntrack"',
+          '"veza-no-such-conntrack" comes from turn_instance_conntrack_packages',
           'set turn_instance_flush_conntrack: false to do without it']),
     case('host-tool-not-installable', {'turn_instance_host_packages': ['iproute2', 'veza-no-such-iproute']},
-         ['veza-no-such-iproute comes from turn_instance_host_packages']),
+         ['"veza-no-such-iproute" comes from turn_instance_host_packages']),
 ]
 
 
@@ -158,7 +158,7 @@ def test_suite_prerequisite_not_installable_is_refused_before_any_change(run_pla
         pytest.fail('the run changed this host:\n' + playbook_output.state_diff(before, after), pytrace=False)
     assert rc != 0 and 'Traceback' not in output, output
     message = '\n'.join(playbook_output.errors(output))
-    for text in ['make test: veza_test_packages names veza-no-such-client', 'no configured APT source offers it']:
+    for text in ['make test: veza_test_packages names "veza-no-such-client"', 'no configured APT source offers it']:
         if text not in message:
             raise UnclearMessage('%r not in:\n%s' % (text, message))
     assert 'Install the packages' not in output.split('Refuse a package this machine cannot install')[1], output
