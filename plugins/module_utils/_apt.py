@@ -12,6 +12,7 @@ own lists, caches and sources stay as they were.
 
 from __future__ import annotations
 
+import json
 import os
 import re
 import shutil
@@ -121,11 +122,13 @@ def check(query, names, sources):
     names = [name for name in names if name not in invalid]
     if not result["apt"]:
         result["missing"] = invalid + names
+        result["reason"] = reason(result)
         return result
     result["installed"] = query.installed(names) if names else {}
     wanted = [name for name in names if name not in result["installed"]]
     result["missing"] = list(invalid)
     if not wanted:
+        result["reason"] = reason(result)
         return result
     found = query.candidates(wanted)
     if sources or any(name not in found for name in wanted):
@@ -137,4 +140,19 @@ def check(query, names, sources):
             found, result["lists"] = fresh, "fetched"
     result["installable"] = {name: found[name] for name in wanted if name in found}
     result["missing"] += [name for name in wanted if name not in found]
+    result["reason"] = reason(result)
     return result
+
+
+def reason(result):
+    """Why the missing packages cannot be had, for a role's refusal message."""
+    if not result["apt"]:
+        return "this host has no APT: install them yourself and empty the list"
+    parts = []
+    if result["invalid"]:
+        parts.append("not a Debian package name: " + ", ".join(json.dumps(name) for name in result["invalid"]))
+    if set(result["missing"]) - set(result["invalid"]):
+        parts.append("no configured APT source offers it")
+    if "lists_error" in result:
+        parts.append("fetching package lists failed: " + result["lists_error"])
+    return "; ".join(parts)

@@ -84,6 +84,11 @@ invalid:
   returned: always
   type: list
   elements: str
+reason:
+  description: Why the packages in RV(missing) cannot be had, in words for a refusal message; empty when none is missing.
+  returned: always
+  type: str
+  sample: no configured APT source offers it
 lists:
   description: C(host) when the host's package lists answered, C(fetched) when fresh ones were fetched for the question.
   returned: always

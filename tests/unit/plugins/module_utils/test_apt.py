@@ -86,7 +86,7 @@ def test_everything_installed_asks_apt_nothing():
     fake = FakeApt({"iproute2", "nftables"}, {}, {})
     result = _check(fake, ["iproute2", "nftables"])
     assert result["missing"] == [] and result["installable"] == {} and result["lists"] == "host"
-    assert [c[0] for c in fake.commands] == ["dpkg-query"]
+    assert [c[0] for c in fake.commands] == ["dpkg-query"] and result["reason"] == ""
 
 
 def test_host_lists_answer_without_a_fetch():
@@ -100,7 +100,8 @@ def test_old_host_lists_lead_to_fresh_ones_in_a_scratch_folder():
     fake = FakeApt(set(), {}, {"nftables": "1.0.6"})
     result = _check(fake, ["nftables", "veza-no-such"])
     assert result == {"apt": True, "installed": {}, "installable": {"nftables": "1.0.6"},
-                      "missing": ["veza-no-such"], "lists": "fetched", "invalid": []}
+                      "missing": ["veza-no-such"], "lists": "fetched", "invalid": [],
+                      "reason": "no configured APT source offers it"}
     update = next(c for c in fake.commands if c[0] == "apt-get")
     scratch = next(a.split("=", 1)[1] for a in update if str(a).startswith("Dir::State::Lists="))
     assert "veza-apt-" in scratch
@@ -121,12 +122,14 @@ def test_a_failed_fetch_is_reported_and_the_host_lists_still_count():
     result = _check(fake, ["nftables", "conntrack"])
     assert result["missing"] == ["nftables"] and result["lists_error"] == "E: Failed to fetch something"
     assert result["installable"] == {"conntrack": "1.4.7"} and result["lists"] == "host"
+    assert result["reason"] == "no configured APT source offers it; fetching package lists failed: E: Failed to fetch something"
 
 
 def test_a_host_without_apt_has_everything_missing():
     fake = FakeApt(set(), {}, {}, tools=False)
     result = _check(fake, ["nftables"])
     assert result["apt"] is False and result["missing"] == ["nftables"] and fake.commands == []
+    assert result["reason"] == "this host has no APT: install them yourself and empty the list"
 
 
 def test_a_name_that_cannot_be_a_package_is_missing_and_never_reaches_apt():
@@ -134,3 +137,4 @@ def test_a_name_that_cannot_be_a_package_is_missing_and_never_reaches_apt():
     result = _check(fake, ["iproute2", "nft\nables", "-o=x"])
     assert result["missing"] == ["nft\nables", "-o=x"] and result["invalid"] == ["nft\nables", "-o=x"]
     assert all("-o=x" not in command and "nft\nables" not in command for command in fake.commands)
+    assert result["reason"] == 'not a Debian package name: "nft\\nables", "-o=x"'
