@@ -19,6 +19,7 @@ import json
 import os
 import subprocess
 import sys
+import tempfile
 
 import pytest
 
@@ -36,13 +37,21 @@ def run_playbook(extra_vars, playbook='playbooks/site.yml', inventory='inventory
     Results are printed as one JSON object a line (``fatal: [h]: FAILED! =>
     {...}``) so that messages can be read back exactly.
     """
-    cmd = [ANSIBLE_PLAYBOOK, playbook, '-i', inventory, '-e', json.dumps(extra_vars)]
+    text = json.dumps(extra_vars)
+    if len(text) > 100000:
+        # One argument may not exceed 128 KiB (MAX_ARG_STRLEN): pass a file.
+        with tempfile.NamedTemporaryFile('w', suffix='.json', delete=False) as f:
+            f.write(text)
+        text = '@' + f.name
+    cmd = [ANSIBLE_PLAYBOOK, playbook, '-i', inventory, '-e', text]
     if tags:
         cmd += ['--tags', ','.join(tags)]
     env = dict(os.environ, ANSIBLE_CONFIG=os.path.join(REPO, 'ansible.cfg'),
                ANSIBLE_CALLBACK_RESULT_FORMAT='json', ANSIBLE_NOCOLOR='1', ANSIBLE_FORCE_COLOR='0')
     proc = subprocess.run(cmd, cwd=REPO, env=env, stdout=subprocess.PIPE,
                           stderr=subprocess.STDOUT, text=True, timeout=timeout, check=False)
+    if text.startswith('@'):
+        os.unlink(text[1:])
     return proc.returncode, proc.stdout
 
 
