@@ -410,7 +410,8 @@ def _incus_config_problems(role, name, value):
             found.append(f"{role}: {name} keys must be Incus config keys of letters, digits and ._-, "
                          f"such as limits.cpu (got {shown(key)}).")
             continue
-        text = message(role, f"{name}[{json.dumps(str(key))}]", "incus_config_value", item)
+        # An empty value unsets the key in Incus.
+        text = message(role, f"{name}[{json.dumps(str(key))}]", "incus_config_value_or_empty", item)
         if text:
             found.append(text)
     return found
