@@ -194,10 +194,6 @@ def _pem(text):
     return None
 
 
-def _local_path(text):
-    return None if text.strip() else "is only white space"
-
-
 KINDS = {
     "realm": Kind(
         "a DNS-like name of letters, digits, '-' and '.', at most 127 characters (coturn's limit for a realm)",
@@ -226,7 +222,7 @@ KINDS = {
                      _pattern(_ABS_PATH, "is not an absolute path of letters, digits and ._+@-/"), max_length=4095),
     # Read by Python on the controller, never written into a file or a command
     # line: any character but line breaks and control characters.
-    "local_path": Kind("a path on the controller", "output/tls", _local_path, max_length=4095, ascii_only=False),
+    "local_path": Kind("a path on the controller", "output/tls", max_length=4095, ascii_only=False),
     "http_url": Kind("an http:// or https:// URL without spaces, quotes, query or fragment",
                      "http://deb.debian.org/debian", _http_url, max_length=2048),
     "deb_suite": Kind("a Debian suite name", "bookworm",
