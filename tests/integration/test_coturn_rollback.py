@@ -1,0 +1,233 @@
+# -*- coding: utf-8 -*-
+# GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
+"""A configuration coturn does not come up with is rolled back (roles/coturn/tasks/restart.yml).
+
+On the deployed local site, ``playbooks/site.yml`` runs with a value that
+passes preflight but that coturn 4.6.1 cannot start with. The test checks that
+
+* the run fails, naming what coturn logged (the address it could not bind)
+  and the option the new line set, and saying the previous configuration was
+  restored and the relay keeps serving;
+* ``/etc/turnserver.conf`` and the drop-in inside ``coturn-local`` are byte for
+  byte what they were before, coturn runs (restarted: a new main PID), and
+  nothing else on this host changed (``host_state``);
+* an allocation loop from the simulated internet, one TURN Allocate every
+  0.25 s against the public address during the whole run, fails only during
+  one bounded gap (the restart coturn did not survive and the rollback), and
+  succeeds again before the run ends;
+* a run with the good values afterwards reports changed=0.
+
+Needs root, the ``incus`` client, the local site deployed (``make deploy``)
+and VEZA_INTEGRATION=1. Sends nothing but TURN Allocate requests on the
+simulated internet.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import re
+import shutil
+import subprocess
+import threading
+import time
+
+import pytest
+
+from ansible_collections.veza.coturn.plugins.modules.turn_probe import run_probe
+
+import playbook_output
+
+pytestmark = pytest.mark.skipif(
+    not (os.environ.get('VEZA_INTEGRATION') == '1' and os.geteuid() == 0 and shutil.which('incus')),
+    reason='needs VEZA_INTEGRATION=1, root and the incus client')
+
+REPO = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
+ENV_FILE = os.path.join(REPO, 'output', 'backend', 'webrtc.env')
+INSTANCE = 'coturn-local'
+PUBLIC_IP = '198.51.100.1'
+CLIENT_NS = 'vz-client'
+FILES = ('/etc/turnserver.conf', '/etc/systemd/system/coturn.service.d/hardening.conf')
+
+# The breaking input. coturn_listening_ip (written as listening-ip, relay-ip
+# and the private half of external-ip) set to 10.210.30.99 passes preflight:
+# it is a well-formed IPv4 literal (kind ip_or_empty), and even lies on the
+# Incus bridge's subnet, but no interface of coturn-local holds it; preflight
+# does not (and cannot, before the container exists) look at the container's
+# addresses. coturn 4.6.1 then retries its listener binds for ever
+# ("Cannot bind TLS/TCP listener socket to addr 10.210.30.99:3478",
+# "bind: Cannot assign requested address") and never reports ready to
+# systemd, so `systemctl restart` would hang for TimeoutStartSec (90 s).
+BAD_VARS = {'coturn_listening_ip': '10.210.30.99'}
+EXPECTED = ['coturn: coturn did not come up with the new /etc/turnserver.conf',
+            'Cannot bind', '10.210.30.99:3478',
+            'listening-ip=10.210.30.99', 'coturn_listening_ip',
+            'The previous /etc/turnserver.conf was restored',
+            'the relay keeps serving']
+
+# Every loop is bounded: the allocation loop by time and count.
+PERIOD = 0.25
+MAX_SECONDS = 600
+# Measured here: a gap of about 7.3 s (the 5 s restart bound of
+# restart.yml, then 2.3 s of rollback).
+
+MAX_GAP = 15.0
+
+
+def _incus_sh(script):
+    return subprocess.run(['incus', 'exec', INSTANCE, '--', 'sh', '-c', script], stdout=subprocess.PIPE,
+                          stderr=subprocess.PIPE, text=True, check=True).stdout
+
+
+def container_files():
+    """{path: (sha256, mode, owner, group)} of the files restart.yml may put back."""
+    out = _incus_sh('for f in %s; do printf "%%s " "$(sha256sum < "$f")"; stat -c "%%a %%U %%G %%n" "$f"; done'
+                    % ' '.join(FILES))
+    files = {}
+    for line in out.splitlines():
+        digest, _dash, mode, owner, group, path = line.split()
+        files[path] = (digest, mode, owner, group)
+    return files
+
+
+def stray_files():
+    """Anything beside the two files that a backup would leave in /etc."""
+    return _incus_sh('ls -a /etc /etc/systemd/system/coturn.service.d | grep -E "turnserver|hardening" || true')
+
+
+def coturn_unit():
+    out = _incus_sh('systemctl show -p ActiveState -p SubState -p MainPID coturn')
+    return dict(line.split('=', 1) for line in out.splitlines() if '=' in line)
+
+
+def env_file():
+    with open(ENV_FILE, encoding='utf-8') as handle:
+        return dict(line.split('=', 1) for line in handle.read().splitlines()
+                    if line and not line.startswith('#'))
+
+
+def recap(output):
+    """{host: changed} from the play recap."""
+    return {m.group(1): int(m.group(2))
+            for m in re.finditer(r'^(\S+)\s+:\s+ok=\d+\s+changed=(\d+)', output, re.M)}
+
+
+def without_pid(state):
+    """host_state() minus coturn's main PID (the rollback restarts coturn)."""
+    state = json.loads(json.dumps(state))
+    for name, lines in state['containers'].items():
+        state['containers'][name] = '\n'.join(lines.splitlines()[:-1])
+    return state
+
+
+class AllocationLoop:
+    """One TURN Allocate every PERIOD seconds from the client namespace.
+
+    The collection's own probe (turn_probe's run_probe, the way verify.yml
+    and test_credentials run it): it enters ``vz-client`` itself, allocates
+    with the backend env file's credential against the public address, and
+    checks that the relayed address is the public IP.
+    """
+
+    def __init__(self, username, password):
+        self.params = dict(host=PUBLIC_IP, username=username, password=password, netns=CLIENT_NS,
+                           expected_relayed_ip=PUBLIC_IP, checks=['allocate'], timeout=1.0)
+        self.attempts = []  # (started, ended, ok, explanation)
+        self.stop = threading.Event()
+        self.thread = threading.Thread(target=self._run, daemon=True)
+
+    def _run(self):
+        end = time.monotonic() + MAX_SECONDS
+        while not self.stop.is_set() and time.monotonic() < end and len(self.attempts) < MAX_SECONDS / PERIOD:
+            started = time.monotonic()
+            try:
+                result = run_probe(dict(self.params))
+                failure = result['failure']
+            except Exception as exc:  # pylint: disable=broad-except
+                failure = {'explanation': repr(exc)}
+            ended = time.monotonic()
+            self.attempts.append((started, ended, failure is None, failure and failure['explanation']))
+            self.stop.wait(max(0.0, PERIOD - (ended - started)))
+
+    def __enter__(self):
+        self.thread.start()
+        return self
+
+    def __exit__(self, *exc):
+        self.stop.set()
+        self.thread.join(timeout=10)
+
+    def failures(self):
+        return [a for a in self.attempts if not a[2]]
+
+    def longest_gap(self):
+        """Longest time between two successful allocations (end to end)."""
+        ends = [a[1] for a in self.attempts if a[2]]
+        return max((b - a for a, b in zip(ends, ends[1:])), default=float('inf'))
+
+
+@pytest.fixture(name='good_site')
+def _good_site(run_playbook):
+    rc, output = run_playbook({}, timeout=600)
+    assert rc == 0, output[-3000:]
+    yield
+    # Whatever happened, the site goes back to its good state, and that run
+    # finds nothing to change: the rollback restored the files exactly.
+    rc, output = run_playbook({}, timeout=600)
+    assert rc == 0, output[-3000:]
+    assert coturn_unit()['ActiveState'] == 'active'
+    assert all(n == 0 for n in recap(output).values()), recap(output)
+
+
+def test_rejected_configuration_is_rolled_back_while_the_relay_keeps_serving(good_site, run_playbook, host_state):
+    before = host_state()
+    files_before = container_files()
+    unit_before = coturn_unit()
+    assert unit_before['ActiveState'] == 'active'
+    env = env_file()
+
+    with AllocationLoop(env['WEBRTC_TURN_USERNAME'], env['WEBRTC_TURN_CREDENTIAL']) as loop:
+        time.sleep(2)  # a few allocations before the run
+        started = time.monotonic()
+        rc, output = run_playbook(BAD_VARS, timeout=600)
+        ended = time.monotonic()
+        time.sleep(2)  # and a few after it
+
+    attempts, failed = len(loop.attempts), loop.failures()
+    gap = loop.longest_gap()
+    print('\nrollback: run %.1f s; %d allocations attempted, %d failed, longest gap without a successful '
+          'allocation %.2f s; failures: %s'
+          % (ended - started, attempts, len(failed), gap, sorted({f[3] for f in failed})))
+
+    assert rc != 0, output[-3000:]
+    assert 'Traceback' not in output, output
+    errors = playbook_output.errors(output)
+    message = [e for e in errors if 'coturn: coturn did not come up' in e]
+    assert len(message) == 1, errors
+    print(message[0])
+    for text in EXPECTED:
+        assert text in message[0], (text, message[0])
+
+    # The files as they were (content, mode, owner), no backup beside them,
+    # coturn running again (a new process: it was restarted).
+    assert container_files() == files_before
+    assert stray_files().split() == ['turnserver.conf', 'hardening.conf'], stray_files()
+    unit_after = coturn_unit()
+    assert (unit_after['ActiveState'], unit_after['SubState']) == ('active', 'running'), unit_after
+    assert unit_after['MainPID'] != unit_before['MainPID']
+    after = host_state()
+    if without_pid(after) != without_pid(before):
+        pytest.fail('the run changed this host:\n' + playbook_output.state_diff(before, after), pytrace=False)
+
+    # The relay served before the run, failed during one bounded gap, and
+    # served again before the run ended.
+    assert attempts > 20 and len(failed) < attempts / 2, (attempts, len(failed))
+    assert all(a[2] for a in loop.attempts if a[1] < started), 'allocations failed before the run'
+    assert failed, 'no allocation failed: did coturn restart at all?'
+    last_failure = max(f[1] for f in failed)
+    assert last_failure < ended, 'allocations still failed when the run ended'
+    assert any(a[2] and a[0] > last_failure and a[1] < ended for a in loop.attempts), \
+        'the relay was not serving again before the run ended'
+    assert all(a[2] for a in loop.attempts if a[0] > last_failure)
+    assert gap < MAX_GAP, gap
+    print('rollback: serving again %.1f s before the run ended' % (ended - last_failure))
