@@ -126,11 +126,11 @@ def _container_state(name):
     return _run('incus', 'exec', name, '--', 'sh', '-c', script)
 
 
-@pytest.fixture(name='run_playbook')
+@pytest.fixture(name='run_playbook', scope='session')
 def _run_playbook_fixture():
     return run_playbook
 
 
-@pytest.fixture(name='host_state')
+@pytest.fixture(name='host_state', scope='session')
 def _host_state_fixture():
     return host_state

@@ -1,25 +1,33 @@
 # -*- coding: utf-8 -*-
 # GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
-"""A configuration coturn does not come up with is rolled back (roles/coturn/tasks/restart.yml).
+"""A coturn configuration that fails is rolled back (roles/coturn/tasks/rollback.yml).
 
-On the deployed local site, ``playbooks/site.yml`` runs with a value that
-passes preflight but that coturn 4.6.1 cannot start with. The test checks that
+On the deployed local site, ``playbooks/site.yml`` runs with values that pass
+preflight but break the relay, one case after the other:
 
-* the run fails, naming what coturn logged (the address it could not bind)
-  and the option the new line set, and saying the previous configuration was
-  restored and the relay keeps serving;
-* ``/etc/turnserver.conf`` and the drop-in inside ``coturn-local`` are byte for
-  byte what they were before, coturn runs (restarted: a new main PID), and
-  nothing else on this host changed (``host_state``);
-* an allocation loop from the simulated internet, one TURN Allocate every
-  0.25 s against the public address during the whole run, fails only during
-  one bounded gap (the restart coturn did not survive and the rollback), and
-  succeeds again before the run ends;
-* a run with the good values afterwards reports changed=0.
+* coturn does not come up with the new file (restart.yml): the run fails,
+  naming what coturn logged (the address it could not bind) and the option
+  the new line set, and saying the previous configuration was restored and
+  the relay keeps serving;
+* coturn comes up but the relay fails verify.yml's proof, with a change only
+  coturn depends on (a deny range that covers the peers): the previous file
+  goes back, the relay is proven again with it, and the run fails saying so;
+* coturn comes up but fails the proof with a change the rest of the site may
+  have been set up to match (external-ip): nothing is rolled back, and the
+  message says why.
+
+In the first two, ``/etc/turnserver.conf`` and the drop-in inside
+``coturn-local`` are byte for byte what they were before, coturn runs
+(restarted: a new main PID), nothing else on this host changed
+(``host_state``), and an allocation loop from the simulated internet, one
+TURN Allocate every 0.25 s against the public address during the whole run,
+fails only during one bounded gap and succeeds again before the run ends.
+After all cases, a run with the good values reports changed=0.
 
 Needs root, the ``incus`` client, the local site deployed (``make deploy``)
-and VEZA_INTEGRATION=1. Sends nothing but TURN Allocate requests on the
-simulated internet.
+and VEZA_INTEGRATION=1. Sends nothing but TURN Allocate requests, and the
+verify play's probe (CreatePermission and data between its own client and
+peer namespaces), on the simulated internet.
 """
 
 from __future__ import annotations
@@ -72,6 +80,23 @@ MAX_SECONDS = 600
 # restart.yml, then 2.3 s of rollback).
 
 MAX_GAP = 15.0
+
+# A change that coturn starts with but that fails the proof, and that only
+# coturn depends on: a deny range over the whole simulated internet, which
+# makes coturn refuse the probe's peer (CreatePermission: 403 Forbidden IP).
+BAD_PROOF_VARS = {'coturn_extra_denied_peer_ips': ['10.210.30.0/24', '198.51.100.0/24']}
+EXPECTED_PROOF = ['turn:198.51.100.1:3478?transport=udp: turn_probe:', '403',
+                  'This run changed /etc/turnserver.conf (new: denied-peer-ip=198.51.100.0-198.51.100.255',
+                  'the previous /etc/turnserver.conf went back, coturn restarted with it, and the relay is proven again',
+                  'Correct coturn_denied_peer_ips or coturn_extra_denied_peer_ips and run again.']
+
+# A change that fails the proof but that other parts of a site may have been
+# set up to match (here only coturn_public_ip, written as external-ip: the
+# relayed address handed out is not the public one). Not rolled back.
+BAD_CONTRACT_VARS = {'coturn_public_ip': '198.51.100.77'}
+EXPECTED_CONTRACT = ['198.51.100.77', 'This run changed /etc/turnserver.conf (new: external-ip=198.51.100.77/',
+                     'nothing was rolled back: the new file changes external-ip, which',
+                     'Correct coturn_public_ip or coturn_allowed_peer_ips and run again.']
 
 
 def _incus_sh(script):
@@ -166,50 +191,60 @@ class AllocationLoop:
         return max((b - a for a, b in zip(ends, ends[1:])), default=float('inf'))
 
 
-@pytest.fixture(name='good_site')
+@pytest.fixture(name='good_site', scope='module')
 def _good_site(run_playbook):
     rc, output = run_playbook({}, timeout=600)
     assert rc == 0, output[-3000:]
     yield
     # Whatever happened, the site goes back to its good state, and that run
-    # finds nothing to change: the rollback restored the files exactly.
+    # finds nothing to change: the rollbacks restored the files exactly.
     rc, output = run_playbook({}, timeout=600)
     assert rc == 0, output[-3000:]
     assert coturn_unit()['ActiveState'] == 'active'
     assert all(n == 0 for n in recap(output).values()), recap(output)
 
 
-def test_rejected_configuration_is_rolled_back_while_the_relay_keeps_serving(good_site, run_playbook, host_state):
-    before = host_state()
-    files_before = container_files()
-    unit_before = coturn_unit()
-    assert unit_before['ActiveState'] == 'active'
+def run_with_allocation_loop(run_playbook, bad_vars):
+    """Run site.yml with bad_vars while the allocation loop runs; return (rc, output, loop, started, ended)."""
     env = env_file()
-
     with AllocationLoop(env['WEBRTC_TURN_USERNAME'], env['WEBRTC_TURN_CREDENTIAL']) as loop:
         time.sleep(2)  # a few allocations before the run
         started = time.monotonic()
-        rc, output = run_playbook(BAD_VARS, timeout=600)
+        rc, output = run_playbook(bad_vars, timeout=600)
         ended = time.monotonic()
         time.sleep(2)  # and a few after it
-
-    attempts, failed = len(loop.attempts), loop.failures()
-    gap = loop.longest_gap()
-    print('\nrollback: run %.1f s; %d allocations attempted, %d failed, longest gap without a successful '
+    failed = loop.failures()
+    print('\n%s: run %.1f s; %d allocations attempted, %d failed, longest gap without a successful '
           'allocation %.2f s; failures: %s'
-          % (ended - started, attempts, len(failed), gap, sorted({f[3] for f in failed})))
+          % (sorted(bad_vars), ended - started, len(loop.attempts), len(failed), loop.longest_gap(),
+             sorted({f[3] for f in failed})))
+    return rc, output, loop, started, ended
 
-    assert rc != 0, output[-3000:]
+
+def the_message(output, start):
+    """The one failure message that contains start."""
     assert 'Traceback' not in output, output
     errors = playbook_output.errors(output)
-    message = [e for e in errors if 'coturn: coturn did not come up' in e]
+    message = [e for e in errors if start in e]
     assert len(message) == 1, errors
     print(message[0])
-    for text in EXPECTED:
-        assert text in message[0], (text, message[0])
+    return message[0]
 
-    # The files as they were (content, mode, owner), no backup beside them,
-    # coturn running again (a new process: it was restarted).
+
+def assert_served_with_one_bounded_gap(loop, started, ended):
+    """The relay served before the run, failed at most during one bounded gap, and served again before it ended."""
+    attempts, failed = len(loop.attempts), loop.failures()
+    assert attempts > 20 and len(failed) < attempts / 2, (attempts, len(failed))
+    assert all(a[2] for a in loop.attempts if a[1] < started), 'allocations failed before the run'
+    last_ok_before_end = max(a[0] for a in loop.attempts if a[2] and a[1] < ended)
+    assert all(a[2] for a in loop.attempts if a[0] > last_ok_before_end), 'the relay failed again after it served'
+    assert loop.longest_gap() < MAX_GAP, loop.longest_gap()
+    if failed:
+        assert max(f[1] for f in failed) < last_ok_before_end, 'the relay was not serving again before the run ended'
+
+
+def assert_put_back(before, files_before, unit_before, host_state):
+    """The files as they were (content, mode, owner), no backup beside them, coturn running again (restarted)."""
     assert container_files() == files_before
     assert stray_files().split() == ['turnserver.conf', 'hardening.conf'], stray_files()
     unit_after = coturn_unit()
@@ -219,15 +254,52 @@ def test_rejected_configuration_is_rolled_back_while_the_relay_keeps_serving(goo
     if without_pid(after) != without_pid(before):
         pytest.fail('the run changed this host:\n' + playbook_output.state_diff(before, after), pytrace=False)
 
-    # The relay served before the run, failed during one bounded gap, and
-    # served again before the run ended.
-    assert attempts > 20 and len(failed) < attempts / 2, (attempts, len(failed))
-    assert all(a[2] for a in loop.attempts if a[1] < started), 'allocations failed before the run'
-    assert failed, 'no allocation failed: did coturn restart at all?'
-    last_failure = max(f[1] for f in failed)
-    assert last_failure < ended, 'allocations still failed when the run ended'
-    assert any(a[2] and a[0] > last_failure and a[1] < ended for a in loop.attempts), \
-        'the relay was not serving again before the run ended'
-    assert all(a[2] for a in loop.attempts if a[0] > last_failure)
-    assert gap < MAX_GAP, gap
-    print('rollback: serving again %.1f s before the run ended' % (ended - last_failure))
+
+def test_rejected_configuration_is_rolled_back_while_the_relay_keeps_serving(good_site, run_playbook, host_state):
+    before, files_before, unit_before = host_state(), container_files(), coturn_unit()
+    assert unit_before['ActiveState'] == 'active'
+
+    rc, output, loop, started, ended = run_with_allocation_loop(run_playbook, BAD_VARS)
+
+    assert rc != 0, output[-3000:]
+    message = the_message(output, 'coturn: coturn did not come up')
+    for text in EXPECTED:
+        assert text in message, (text, message)
+    assert_put_back(before, files_before, unit_before, host_state)
+    # coturn did go down (the rejected start), but only for one bounded gap.
+    assert loop.failures(), 'no allocation failed: did coturn restart at all?'
+    assert_served_with_one_bounded_gap(loop, started, ended)
+
+
+def test_unproven_configuration_is_rolled_back_and_proven_again(good_site, run_playbook, host_state):
+    before, files_before, unit_before = host_state(), container_files(), coturn_unit()
+
+    rc, output, loop, started, ended = run_with_allocation_loop(run_playbook, BAD_PROOF_VARS)
+
+    assert rc != 0, output[-3000:]
+    message = the_message(output, 'verify: the relay at 198.51.100.1 failed its proof')
+    for text in EXPECTED_PROOF:
+        assert text in message, (text, message)
+    assert_put_back(before, files_before, unit_before, host_state)
+    # Two restarts (the new file, then the previous one), each of a coturn
+    # that comes up at once: the loop may miss a few allocations, no more.
+    assert_served_with_one_bounded_gap(loop, started, ended)
+
+
+def test_unproven_change_the_site_may_depend_on_is_not_rolled_back(good_site, run_playbook):
+    files_before = container_files()
+
+    rc, output = run_playbook(BAD_CONTRACT_VARS, timeout=600)
+
+    assert rc != 0, output[-3000:]
+    message = the_message(output, 'verify: the relay at 198.51.100.1 failed its proof')
+    for text in EXPECTED_CONTRACT:
+        assert text in message, (text, message)
+    # Left as the run wrote it, and coturn running it.
+    assert container_files()['/etc/turnserver.conf'] != files_before['/etc/turnserver.conf']
+    assert 'external-ip=198.51.100.77/' in _incus_sh('cat /etc/turnserver.conf')
+    assert coturn_unit()['ActiveState'] == 'active'
+    # The good values put it right (and good_site checks changed=0 after that).
+    rc, output = run_playbook({}, timeout=600)
+    assert rc == 0, output[-3000:]
+    assert container_files() == files_before
