@@ -132,13 +132,19 @@ class Watcher:
         self.thread.join(timeout=10)
 
 
+@pytest.fixture(scope="module")
+def deployed_site():
+    """One deploy before the first test; each test's teardown deploys again."""
+    rc, _recap, out = deploy(skip_verify=True)
+    assert rc == 0, out[-3000:]
+
+
 @pytest.fixture()
-def clean_site():
+def clean_site(deployed_site):  # pylint: disable=unused-argument
+    """The site as deployed (by the module's first deploy or the previous test's teardown), no rotation state."""
     for path in (STATE_FILE, RELOAD_LOG):
         if os.path.exists(path):
             os.unlink(path)
-    rc, _recap, out = deploy(skip_verify=True)
-    assert rc == 0, out[-3000:]
     yield
     if os.path.exists(STATE_FILE):  # a failed test must not leave a rotation half done
         rotate("rotate_grace_seconds=0")
