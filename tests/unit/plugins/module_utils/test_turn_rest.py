@@ -21,6 +21,7 @@ import hmac
 import json
 import os
 import re
+import shlex
 import subprocess
 import sys
 import time
@@ -528,7 +529,10 @@ def test_cli_static_and_turn_off_are_skipped_without_reload(tmp_path, text):
 @pytest.mark.parametrize("args, message", [
     (["renew", "--env", "/nonexistent/webrtc.env", "--ice", "/nonexistent/ice.json"],
      "renew: cannot read the env file /nonexistent/webrtc.env: No such file or directory"),
-    (["renew", "--env", "x"], "the following arguments are required: --ice"),
+    (["renew", "--env", "x"], "renew takes either --config FILE or both --env FILE and --ice FILE"),
+    (["renew", "--config", "c.json", "--env", "x", "--ice", "y"], "renew takes either --config FILE or both --env FILE and --ice FILE"),
+    (["renew", "--config", "/nonexistent/renew.json"],
+     "renew: cannot read the renewal settings /nonexistent/renew.json: No such file or directory"),
     ([], "the following arguments are required: COMMAND"),
     (["renew", "--env", "x", "--ice", "y", "--margin", "-5"], "argument --margin: must be a whole number of seconds, 0 or more"),
 ])
@@ -554,3 +558,32 @@ def test_main_in_process_with_a_fixed_clock(deployed, capsys):
     assert out.out == (f"renewed: {env} and {ice} now hold username {NOW + 700}, expires 2023-11-14T22:25:00Z; "
                        "no reload command\n")
     assert out.err == ""
+
+
+def write_config(path, **config):
+    path.write_text(json.dumps(config))
+    return str(path)
+
+
+def test_cli_config_file_splits_the_reload_command_line_without_a_shell(due, tmp_path):
+    env, ice = due
+    log = tmp_path / "reloads.log"
+    # A ';' and a quoted argument: shlex keeps both as arguments, no shell runs.
+    line = " ".join(shlex.quote(arg) for arg in json.loads(appender(log))) + " ';' 'two words'"
+    config = write_config(tmp_path / "renew.json", env=str(env), ice=str(ice), reload_command_line=line)
+    first = run_cli("renew", "--config", config)
+    assert first.returncode == 0 and first.stdout.startswith("renewed: ") and first.stdout.endswith("reload command run\n")
+    assert log.read_text() == "reload\n"
+    second = run_cli("renew", "--config", config)
+    assert second.returncode == 0 and second.stdout.startswith("kept: ") and log.read_text() == "reload\n"
+
+
+@pytest.mark.parametrize("config, message", [
+    ({"env": "x"}, 'must be a JSON object with the paths "env" and "ice"'),
+    ({"env": "x", "ice": "y", "reload_command_line": "a 'b"}, "reload_command_line in"),
+    ({"env": "x", "ice": "y", "reload_command_line": ["a"]}, "reload_command_line in"),
+    ({"env": "x", "ice": "y", "margin": -1}, "margin in"),
+])
+def test_cli_config_file_refused(tmp_path, config, message):
+    done = run_cli("renew", "--config", write_config(tmp_path / "renew.json", **config))
+    assert done.returncode == 1 and done.stdout == "" and done.stderr.count("\n") == 1 and message in done.stderr
