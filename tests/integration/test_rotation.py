@@ -13,6 +13,7 @@ Runs only as root with VEZA_INTEGRATION=1 (``make integration``).
 from __future__ import annotations
 
 import hashlib
+import json
 import os
 import signal
 import subprocess
@@ -32,6 +33,10 @@ pytestmark = test_credentials.pytestmark
 PLAYBOOK = os.path.join(REPO, ".venv", "bin", "ansible-playbook")
 STATE_FILE = os.path.join(REPO, "output", "secrets", "rotation.json")
 RELOAD_LOG = os.path.join(REPO, "output", "backend-reloads.log")
+# The backend's reload command in every run of this module, rotations and
+# deploys alike: the role also writes it into the renewal settings, so a
+# deploy without it would change that file.
+RELOAD_COMMAND = f'sh -c "echo reload >> {RELOAD_LOG}"'
 # Every loop below is bounded by this.
 MAX_SECONDS = 240
 
@@ -39,7 +44,7 @@ MAX_SECONDS = 240
 def rotate(*extra, wait=True):
     """Run rotate_credentials.yml; return the Popen (wait=False) or (rc, output)."""
     cmd = [PLAYBOOK, "playbooks/rotate_credentials.yml", "-i", "inventory/local",
-           "-e", f"webrtc_backend_env_reload_command='sh -c \"echo reload >> {RELOAD_LOG}\"'"]
+           "-e", json.dumps({"webrtc_backend_env_reload_command": RELOAD_COMMAND})]
     for item in extra:
         cmd += ["-e", item]
     env = dict(os.environ, ANSIBLE_CONFIG=os.path.join(REPO, "ansible.cfg"), ANSIBLE_NOCOLOR="1")
@@ -132,9 +137,17 @@ class Watcher:
         self.thread.join(timeout=10)
 
 
+def deploy_site():
+    """site.yml without verify, with this module's reload command; (rc, recap, output)."""
+    return deploy({"webrtc_backend_env_reload_command": RELOAD_COMMAND}, skip_verify=True)
+
+
 @pytest.fixture(scope="module")
 def deployed_site():
-    """One deploy before the first test; each test's teardown deploys again."""
+    """One deploy before the first test and one without the reload command after the last; each test's teardown deploys."""
+    rc, _recap, out = deploy_site()
+    assert rc == 0, out[-3000:]
+    yield
     rc, _recap, out = deploy(skip_verify=True)
     assert rc == 0, out[-3000:]
 
@@ -148,7 +161,7 @@ def clean_site(deployed_site):  # pylint: disable=unused-argument
     yield
     if os.path.exists(STATE_FILE):  # a failed test must not leave a rotation half done
         rotate("rotate_grace_seconds=0")
-    rc, _recap, out = deploy(skip_verify=True)
+    rc, _recap, out = deploy_site()
     assert rc == 0, out[-3000:]
 
 
@@ -188,7 +201,7 @@ def test_rotation_drops_nothing_and_restarts_nothing(clean_site):
 
     rc, out = rotate()
     assert rc == 0 and all(n == 0 for n in recap_changed(out).values()), out[-2000:]
-    rc, recap, out = deploy(skip_verify=True)
+    rc, recap, out = deploy_site()
     assert rc == 0 and all(c["changed"] == 0 for c in recap.values()), recap
 
 
@@ -234,5 +247,5 @@ def test_interrupted_rotation_converges(clean_site, interrupt_when):
         watcher.close()
     assert watcher.checked > 3 and not watcher.refused, watcher.refused
     assert not os.path.exists(STATE_FILE)
-    rc, recap, out = deploy(skip_verify=True)
+    rc, recap, out = deploy_site()
     assert rc == 0 and all(c["changed"] == 0 for c in recap.values()), recap
