@@ -25,7 +25,7 @@ import time
 
 import pytest
 
-from ansible_collections.veza.coturn.plugins.module_utils import _stun
+from ansible_collections.veza.coturn.plugins.module_utils import _stun, _turn_probe
 from ansible_collections.veza.coturn.plugins.modules import turn_probe
 
 REALM = "fake.test"
@@ -243,7 +243,7 @@ def step_names(result):
 
 def test_success_all_checks():
     with FakeTurn() as server:
-        result = turn_probe.run_probe(params(server, expected_relayed_ip=LOOP, realm=REALM))
+        result = _turn_probe.run_probe(params(server, expected_relayed_ip=LOOP, realm=REALM))
         assert result["failure"] is None, result["failure"]
         assert step_names(result) == [
             ("binding", True), ("allocate", True), ("permission", True), ("peer_first", True),
@@ -269,7 +269,7 @@ def test_success_all_checks():
 
 def test_checks_subset_pulls_in_prerequisites():
     with FakeTurn() as server:
-        result = turn_probe.run_probe(params(server, checks=["peer_first"], peer_address=None))
+        result = _turn_probe.run_probe(params(server, checks=["peer_first"], peer_address=None))
         assert result["failure"] is None, result["failure"]
         assert step_names(result) == [
             ("allocate", True), ("permission", True), ("peer_first", True), ("release", True)]
@@ -280,7 +280,7 @@ def test_checks_subset_pulls_in_prerequisites():
 
 def test_stale_nonce_is_retried_once():
     with FakeTurn(stale="once") as server:
-        result = turn_probe.run_probe(params(server, checks=["allocate"]))
+        result = _turn_probe.run_probe(params(server, checks=["allocate"]))
         assert result["failure"] is None, result["failure"]
         assert server.stale_sent == 1
         assert "stale-nonce (438) retry" in result["steps"][0]["detail"]
@@ -288,8 +288,8 @@ def test_stale_nonce_is_retried_once():
 
 def test_peer_permission_only_reports_each_address():
     with FakeTurn(forbid={"10.9.9.9"}) as server:
-        result = turn_probe.run_probe(params(server, checks=["allocate"],
-                                             peer_permission_only=["10.9.9.9", "198.51.100.4"]))
+        result = _turn_probe.run_probe(params(server, checks=["allocate"],
+                                              peer_permission_only=["10.9.9.9", "198.51.100.4"]))
         assert result["failure"] is None
         assert result["permissions"] == {
             "10.9.9.9": {"result": "forbidden", "code": 403, "reason": "Forbidden IP"},
@@ -313,7 +313,7 @@ def failure_of(result, cls, step):
 
 def test_unauthorized_after_authenticating():
     with FakeTurn() as server:
-        result = turn_probe.run_probe(params(server, password="Not-This-One"))
+        result = _turn_probe.run_probe(params(server, password="Not-This-One"))
         text = failure_of(result, "unauthorized", "allocate")
         assert "alice" in text and "static-auth-secret" in text
         assert "Not-This-One" not in json.dumps(result)  # the password never shows
@@ -321,35 +321,35 @@ def test_unauthorized_after_authenticating():
 
 def test_unauthorized_keeps_401_even_with_right_password():
     with FakeTurn(always_401=True) as server:
-        failure_of(turn_probe.run_probe(params(server)), "unauthorized", "allocate")
+        failure_of(_turn_probe.run_probe(params(server)), "unauthorized", "allocate")
 
 
 def test_expired_rest_username_is_named():
     with FakeTurn() as server:
-        result = turn_probe.run_probe(params(server, username="1000000000:alice"))
+        result = _turn_probe.run_probe(params(server, username="1000000000:alice"))
         assert "expired at 2001-09-09" in failure_of(result, "unauthorized", "allocate")
 
 
 def test_no_credentials_given():
     with FakeTurn() as server:
-        result = turn_probe.run_probe(params(server, username=None, password=None))
+        result = _turn_probe.run_probe(params(server, username=None, password=None))
         assert "username/password are not set" in failure_of(result, "unauthorized", "allocate")
 
 
 def test_stale_nonce_persisting():
     with FakeTurn(stale="always") as server:
-        failure_of(turn_probe.run_probe(params(server)), "stale_nonce", "allocate")
+        failure_of(_turn_probe.run_probe(params(server)), "stale_nonce", "allocate")
         assert server.stale_sent == 2  # exactly one retry
 
 
 def test_wrong_credentials_441():
     with FakeTurn(wrong_credentials_441=True) as server:
-        failure_of(turn_probe.run_probe(params(server)), "wrong_credentials_441", "allocate")
+        failure_of(_turn_probe.run_probe(params(server)), "wrong_credentials_441", "allocate")
 
 
 def test_realm_mismatch_sends_no_credentials():
     with FakeTurn(realm="other.test") as server:
-        result = turn_probe.run_probe(params(server, realm=REALM))
+        result = _turn_probe.run_probe(params(server, realm=REALM))
         text = failure_of(result, "realm_mismatch", "allocate")
         assert "'other.test'" in text and "'fake.test'" in text
         assert result["realm"] == "other.test"
@@ -358,14 +358,14 @@ def test_realm_mismatch_sends_no_credentials():
 
 def test_forbidden_peer():
     with FakeTurn(forbid={LOOP}) as server:
-        result = turn_probe.run_probe(params(server))
+        result = _turn_probe.run_probe(params(server))
         assert "denied-peer-ip" in failure_of(result, "forbidden_peer", "permission")
         assert server.allocs == {}  # released on failure too
 
 
 def test_insufficient_capacity():
     with FakeTurn(capacity_508=True) as server:
-        text = failure_of(turn_probe.run_probe(params(server)), "insufficient_capacity", "allocate")
+        text = failure_of(_turn_probe.run_probe(params(server)), "insufficient_capacity", "allocate")
         assert "min-port..max-port" in text
 
 
@@ -375,7 +375,7 @@ def test_no_answer_closed_port_is_quick():
     port = sock.getsockname()[1]
     sock.close()  # nothing listens: ICMP port unreachable
     start = time.monotonic()
-    result = turn_probe.run_probe(dict(host=LOOP, port=port, timeout=2.0))
+    result = _turn_probe.run_probe(dict(host=LOOP, port=port, timeout=2.0))
     assert time.monotonic() - start < 1.0
     failure_of(result, "no_answer", "binding")
 
@@ -383,14 +383,14 @@ def test_no_answer_closed_port_is_quick():
 def test_no_answer_silent_server_within_timeout():
     with FakeTurn(silent=True) as server:
         start = time.monotonic()
-        result = turn_probe.run_probe(params(server, timeout=0.3, checks=["allocate"]))
+        result = _turn_probe.run_probe(params(server, timeout=0.3, checks=["allocate"]))
         assert 0.25 < time.monotonic() - start < 1.0
         assert "listening-port" in failure_of(result, "no_answer", "allocate")
 
 
 def test_wrong_relayed_address():
     with FakeTurn() as server:
-        result = turn_probe.run_probe(params(server, expected_relayed_ip="198.51.100.10"))
+        result = _turn_probe.run_probe(params(server, expected_relayed_ip="198.51.100.10"))
         text = failure_of(result, "wrong_relayed_address", "allocate")
         assert "external-ip" in text
         assert result["relayed_address"].startswith("127.0.0.1:")
@@ -398,7 +398,7 @@ def test_wrong_relayed_address():
 
 def test_peer_unreachable_when_relay_range_not_exposed():
     with FakeTurn(drop_peer_data=True) as server:
-        result = turn_probe.run_probe(params(server, timeout=0.5))
+        result = _turn_probe.run_probe(params(server, timeout=0.5))
         failure_of(result, "peer_unreachable", "peer_first")
         assert result["peer_first"]["received"] == 0
 
@@ -406,19 +406,19 @@ def test_peer_unreachable_when_relay_range_not_exposed():
 def test_peer_unreachable_when_advertised_address_is_elsewhere():
     # coturn says 127.0.0.2 (a wrong external-ip) but relays on 127.0.0.1.
     with FakeTurn(advertise_ip="127.0.0.2") as server:
-        result = turn_probe.run_probe(params(server, timeout=0.5))
+        result = _turn_probe.run_probe(params(server, timeout=0.5))
         failure_of(result, "peer_unreachable", "peer_first")
 
 
 def test_return_traffic_from_another_port():
     with FakeTurn(return_from_other_port=True) as server:
-        result = turn_probe.run_probe(params(server, timeout=0.5))
+        result = _turn_probe.run_probe(params(server, timeout=0.5))
         assert "proxy" in failure_of(result, "wrong_relayed_address", "peer_first")
 
 
 def test_relay_loss():
     with FakeTurn(drop_every_4th_relayed=True) as server:
-        result = turn_probe.run_probe(params(server, timeout=0.6, checks=["relay"], count=4))
+        result = _turn_probe.run_probe(params(server, timeout=0.6, checks=["relay"], count=4))
         failure_of(result, "relay_loss", "relay")
         assert result["relay"]["received"] == 2 and result["relay"]["loss_percent"] == 50.0
         assert result["rtt_ms"] is not None
@@ -443,13 +443,13 @@ def test_relay_loss():
 def test_bad_parameters(over, needle):
     p = dict(host=LOOP, username=USER, password=PASSWORD)
     p.update(over)
-    with pytest.raises(turn_probe.ProbeParamError, match=needle):
-        turn_probe.run_probe(p)
+    with pytest.raises(_turn_probe.ProbeParamError, match=needle):
+        _turn_probe.run_probe(p)
 
 
 def test_missing_netns_is_a_setup_error():
     with FakeTurn() as server:
-        result = turn_probe.run_probe(params(server, netns="vzc-tp-missing-%d" % os.getpid()))
+        result = _turn_probe.run_probe(params(server, netns="vzc-tp-missing-%d" % os.getpid()))
         failure_of(result, "setup_error", "binding")
 
 
@@ -537,7 +537,7 @@ def coturn(tmp_path_factory):
         for dummy in range(50):  # up to 5 s for the listener
             if proc.poll() is not None:
                 break
-            result = turn_probe.run_probe(dict(host=LOOP, port=port, checks=["binding"], timeout=0.1))
+            result = _turn_probe.run_probe(dict(host=LOOP, port=port, checks=["binding"], timeout=0.1))
             if result["failure"] is None:
                 break
             time.sleep(0.1)
@@ -566,7 +566,7 @@ def real_params(coturn, **over):
 
 @pytest.mark.parametrize("transport", ["udp", "tcp"])
 def test_real_coturn_all_checks(coturn, transport):
-    result = turn_probe.run_probe(real_params(coturn, transport=transport))
+    result = _turn_probe.run_probe(real_params(coturn, transport=transport))
     assert result["failure"] is None, result["failure"]
     assert result["server_software"].startswith("Coturn")
     assert result["peer_first"]["return_source"] == result["relayed_address"]
@@ -577,11 +577,11 @@ def test_real_coturn_all_checks(coturn, transport):
 def test_real_coturn_tls(coturn):
     if not coturn["tls_port"]:
         pytest.skip("no openssl to make a test certificate")
-    result = turn_probe.run_probe(real_params(
+    result = _turn_probe.run_probe(real_params(
         coturn, transport="tls", port=coturn["tls_port"], ca_file=coturn["cert"],
         server_name="turn.probe.test", checks=["binding", "allocate", "relay"]))
     assert result["failure"] is None, result["failure"]
-    bad = turn_probe.run_probe(real_params(
+    bad = _turn_probe.run_probe(real_params(
         coturn, transport="tls", port=coturn["tls_port"], ca_file=coturn["cert"],
         server_name="wrong.name", checks=["binding"]))
     failure_of(bad, "tls_error", "binding")
@@ -590,14 +590,14 @@ def test_real_coturn_tls(coturn):
 def test_real_coturn_failures(coturn):
     wrong = real_params(coturn, checks=["allocate"])
     wrong["password"] = base64.b64encode(b"x" * 20).decode()
-    failure_of(turn_probe.run_probe(wrong), "unauthorized", "allocate")
-    failure_of(turn_probe.run_probe(real_params(coturn, realm="other.test")), "realm_mismatch", "allocate")
+    failure_of(_turn_probe.run_probe(wrong), "unauthorized", "allocate")
+    failure_of(_turn_probe.run_probe(real_params(coturn, realm="other.test")), "realm_mismatch", "allocate")
     # 127.0.0.66 is denied by --denied-peer-ip; binding a socket to it is
     # local (all of 127/8 is loopback) and only CreatePermission is sent.
-    failure_of(turn_probe.run_probe(real_params(coturn, peer_address="127.0.0.66")),
+    failure_of(_turn_probe.run_probe(real_params(coturn, peer_address="127.0.0.66")),
                "forbidden_peer", "permission")
-    rules = turn_probe.run_probe(real_params(coturn, checks=["allocate"],
-                                             peer_permission_only=["127.0.0.66", "127.0.0.1"]))
+    rules = _turn_probe.run_probe(real_params(coturn, checks=["allocate"],
+                                              peer_permission_only=["127.0.0.66", "127.0.0.1"]))
     assert rules["failure"] is None
     assert rules["permissions"]["127.0.0.66"]["result"] == "forbidden"
     assert rules["permissions"]["127.0.0.1"]["result"] == "allowed"
@@ -605,10 +605,10 @@ def test_real_coturn_failures(coturn):
 
 def test_real_coturn_namespaces(coturn, scratch_netns):
     own = "/proc/%d/ns/net" % os.getpid()  # path form, and our own namespace: works
-    result = turn_probe.run_probe(real_params(coturn, netns=own, peer_netns=own))
+    result = _turn_probe.run_probe(real_params(coturn, netns=own, peer_netns=own))
     assert result["failure"] is None, result["failure"]
     # In the scratch namespace 127.0.0.1 is another loopback: coturn is not
     # there, and neither is the relayed address for a peer created there.
-    failure_of(turn_probe.run_probe(real_params(coturn, netns=scratch_netns)), "no_answer", "binding")
-    lonely = turn_probe.run_probe(real_params(coturn, peer_netns=scratch_netns, timeout=0.5))
+    failure_of(_turn_probe.run_probe(real_params(coturn, netns=scratch_netns)), "no_answer", "binding")
+    lonely = _turn_probe.run_probe(real_params(coturn, peer_netns=scratch_netns, timeout=0.5))
     failure_of(lonely, "peer_unreachable", "peer_first")
