@@ -9,12 +9,11 @@ Both are also fixtures of the same names (test modules should not import a
 with JSON extra vars (so that types survive). ``host_state`` returns what a
 run must not change on this machine: Incus instances, managed networks and
 image aliases, network namespaces and addresses, the nftables ruleset, and
-the backend files under ``output/backend``.
+the files the roles write in the backend container (``backend.py``).
 """
 
 from __future__ import annotations
 
-import hashlib
 import json
 import os
 import subprocess
@@ -23,11 +22,12 @@ import tempfile
 
 import pytest
 
+import backend
+
 REPO = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 ANSIBLE_PLAYBOOK = os.path.join(REPO, '.venv', 'bin', 'ansible-playbook')
 if not os.path.exists(ANSIBLE_PLAYBOOK):
     ANSIBLE_PLAYBOOK = os.path.join(os.path.dirname(sys.executable), 'ansible-playbook')
-BACKEND_DIR = os.path.join(REPO, 'output', 'backend')
 
 
 def run_playbook(extra_vars, playbook='playbooks/site.yml', inventory='inventory/local',
@@ -76,14 +76,6 @@ def host_state():
     }
     networks = {n['name']: n['config'] for n in _incus('/1.0/networks?recursion=1') if n['managed']}
     aliases = {a['name']: a['target'] for a in _incus('/1.0/images/aliases?recursion=1')}
-    files = {}
-    if os.path.isdir(BACKEND_DIR):
-        for root, dummy, names in os.walk(BACKEND_DIR):
-            for name in names:
-                path = os.path.join(root, name)
-                with open(path, 'rb') as f:
-                    digest = hashlib.sha256(f.read()).hexdigest()
-                files[os.path.relpath(path, BACKEND_DIR)] = (os.stat(path).st_mtime_ns, digest)
     return {
         'instances': instances,
         'networks': networks,
@@ -91,7 +83,7 @@ def host_state():
         'netns': sorted(_run('ip', 'netns', 'list').splitlines()),
         'addresses': sorted(_run('ip', '-br', 'addr').splitlines()),
         'nft_ruleset': _run('nft', 'list', 'ruleset'),
-        'backend_files': files,
+        'backend_files': backend.state(),
         # The package checks of preflight fetch lists into a scratch folder:
         # the host's packages, sources and lists stay as they were.
         'packages': _run('dpkg-query', '-W', '-f', '${Package} ${Version} ${db:Status-Abbrev}\n'),

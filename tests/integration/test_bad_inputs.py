@@ -8,7 +8,7 @@ with one bad value given as JSON extra vars, and checks that
 * the run fails (rc != 0);
 * nothing on this host changed: Incus instances, managed networks and image
   aliases, network namespaces and addresses, the nftables ruleset, and the
-  files under ``output/backend`` (mtime and sha256) are the same after the
+  files the roles write in the backend container (mtime and sha256) are the same after the
   run as before it (the ``host_state`` fixture of conftest.py);
 * the run stopped in the preflight play: no later play was entered, so no
   host went on to deploy while another one failed its checks;

@@ -45,6 +45,7 @@ import pytest
 
 from ansible_collections.veza.coturn.plugins.modules.turn_probe import run_probe
 
+import backend
 import playbook_output
 
 pytestmark = pytest.mark.skipif(
@@ -52,7 +53,6 @@ pytestmark = pytest.mark.skipif(
     reason='needs VEZA_INTEGRATION=1, root and the incus client')
 
 REPO = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
-ENV_FILE = os.path.join(REPO, 'output', 'backend', 'webrtc.env')
 INSTANCE = 'coturn-local'
 PUBLIC_IP = '198.51.100.1'
 CLIENT_NS = 'vz-client'
@@ -127,9 +127,7 @@ def coturn_unit():
 
 
 def env_file():
-    with open(ENV_FILE, encoding='utf-8') as handle:
-        return dict(line.split('=', 1) for line in handle.read().splitlines()
-                    if line and not line.startswith('#'))
+    return backend.env_file()
 
 
 def without_pid(state):

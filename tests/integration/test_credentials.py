@@ -26,11 +26,12 @@ import time
 
 import pytest
 
+import backend
+
 from ansible_collections.veza.coturn.plugins.modules.turn_probe import run_probe
 
 REPO = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 PLAYBOOK = os.path.join(REPO, ".venv", "bin", "ansible-playbook")
-ENV_FILE = os.path.join(REPO, "output", "backend", "webrtc.env")
 SECRET_FILE = os.path.join(REPO, "output", "secrets", "coturn_auth_secret")
 PUBLIC_IP = "198.51.100.1"
 CLIENT_NS, PEER_NS, PEER_IP = "vz-client", "vz-peer", "198.51.100.20"
@@ -57,9 +58,8 @@ def deploy(extra=None, skip_verify=False, verbose=False):
 
 
 def env_file():
-    with open(ENV_FILE, encoding="utf-8") as handle:
-        return dict(line.split("=", 1) for line in handle.read().splitlines()
-                    if line and not line.startswith("#"))
+    """The backend container's env file (backend.py)."""
+    return backend.env_file()
 
 
 def coturn_pid():
@@ -128,10 +128,9 @@ def test_rest_env_credential_allocates(site):
 
 
 def test_env_file_and_ice_servers_are_private(site):
-    for path in (ENV_FILE, os.path.join(os.path.dirname(ENV_FILE), "ice_servers.json")):
-        assert os.stat(path).st_mode & 0o777 == 0o600, path
-    with open(os.path.join(os.path.dirname(ENV_FILE), "ice_servers.json"), encoding="utf-8") as handle:
-        servers = json.load(handle)
+    for path in (backend.ENV_PATH, backend.ICE_PATH):
+        assert backend.stat(path) == ("600", "root", "root"), path
+    servers = json.loads(backend.read(backend.ICE_PATH))
     env = env_file()
     assert servers[0] == {"urls": [f"stun:{PUBLIC_IP}:3478"]}
     assert servers[1]["username"] == env["WEBRTC_TURN_USERNAME"]

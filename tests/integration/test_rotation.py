@@ -24,8 +24,9 @@ import pytest
 
 from ansible_collections.veza.coturn.plugins.module_utils import _stun
 
+import backend
 import test_credentials
-from test_credentials import CLIENT_NS, ENV_FILE, PUBLIC_IP, REPO, coturn_pid, deploy, env_file, probe
+from test_credentials import CLIENT_NS, PUBLIC_IP, REPO, coturn_pid, deploy, env_file, probe
 
 # Skipped under the same conditions as test_credentials.
 pytestmark = test_credentials.pytestmark
@@ -123,7 +124,7 @@ class Watcher:
         end = time.monotonic() + MAX_SECONDS
         while not self.stop.is_set() and time.monotonic() < end:
             env = env_file()
-            digest = hashlib.sha256(open(ENV_FILE, "rb").read()).hexdigest()
+            digest = hashlib.sha256(json.dumps(env, sort_keys=True).encode()).hexdigest()
             if not self.versions or self.versions[-1] != digest:
                 self.versions.append(digest)
             result = probe(env["WEBRTC_TURN_USERNAME"], env["WEBRTC_TURN_CREDENTIAL"], checks=("allocate",))
@@ -227,13 +228,13 @@ def test_interrupted_rotation_converges(clean_site, interrupt_when):
     watcher = Watcher()
     watcher.thread.start()
     try:
-        before = open(ENV_FILE, "rb").read()
+        before = backend.read()
         proc = rotate("rotate_start=true", "rotate_grace_seconds=30", "rotate_wait=true", wait=False)
         end = time.monotonic() + 120
         while time.monotonic() < end and proc.poll() is None:
             if interrupt_when == "state_written" and os.path.exists(STATE_FILE):
                 break
-            if interrupt_when == "env_switched" and open(ENV_FILE, "rb").read() != before:
+            if interrupt_when == "env_switched" and backend.read() != before:
                 break
             time.sleep(0.05)
         assert proc.poll() is None, "the rotation ended before it could be interrupted"
