@@ -401,7 +401,7 @@ def probe_listener(config, relay, listener, creds, probe=None, not_after=None):
 
 _FAMILIES = (
     ("veza_coturn_relay_up", "1 when the probe of the relay listener through its public address passed, else 0."),
-    ("veza_coturn_relay_rtt_seconds", "Duration of the probe's STUN Binding transaction (tcp/tls: with connecting and the TLS handshake), seconds; "
+    ("veza_coturn_relay_rtt_seconds", "Seconds the STUN Binding transaction took (tcp/tls: with the connection and TLS handshake); "
                                       "only for listeners that are up."),
     ("veza_coturn_relay_relayed_address_match", "1 when the relayed address of the probe's allocation has the relay's expected IP, else 0."),
     ("veza_coturn_relay_failure", "1 for a failing listener, with the failure class turn_probe gives."),
