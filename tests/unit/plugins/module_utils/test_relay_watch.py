@@ -26,6 +26,9 @@ import pytest
 from ansible_collections.veza.coturn.plugins.module_utils import _relay_watch as rw
 from ansible_collections.veza.coturn.plugins.module_utils import _turn_rest
 from ansible_collections.veza.coturn.tests.unit.test_turn_probe import LOOP, PASSWORD, REALM, USER, FakeTurn
+from ansible_collections.veza.coturn.tests.unit.test_turn_probe import REAL_REALM, _rest_credentials
+from ansible_collections.veza.coturn.tests.unit.test_turn_probe import SECRET as COTURN_SECRET
+from ansible_collections.veza.coturn.tests.unit.test_turn_probe import coturn  # noqa: F401 pylint: disable=unused-import
 
 NOW = 1_796_408_000
 SECRET = "Recognisable-Shared-Secret-0123456789"
@@ -520,6 +523,30 @@ def test_redact_replaces_secrets_anywhere():
     line = f"as '1796408188': {SECRET} and Password-Value, 1796408188"
     assert creds.redact(line) == "as the username: <redacted> and <redacted>, <redacted>"
     assert creds.redact(line, usernames=False) == "as '1796408188': <redacted> and <redacted>, 1796408188"
+
+
+def test_end_to_end_against_coturn(tmp_path, capsys, coturn):  # noqa: F811 pylint: disable=redefined-outer-name
+    """udp, tcp and tls listeners of a real coturn on loopback (skipped without turnserver)."""
+    if not coturn["tls_port"]:
+        pytest.skip("no openssl to make a test certificate")
+    username, password = _rest_credentials(COTURN_SECRET)
+    listeners = [listener(coturn["port"]), listener(coturn["port"], "tcp"), listener(coturn["tls_port"], "tls")]
+    item = relay(0, realm=REAL_REALM, server_name="turn.probe.test", ca_file=coturn["cert"], peer_address=LOOP, listeners=listeners)
+    path, config = make_config(tmp_path, static_env(tmp_path, username, password), [item], timeout=1.5)
+    status, out, err = run(capsys, path)
+    assert (status, err) == (0, "")
+    assert out == "relay-watch: 3/3 listeners of 1 relay up\n"
+    text = metrics_of(config)
+    match = [line for line in text.splitlines() if line.startswith("veza_coturn_relay_relayed_address_match{")]
+    assert len(match) == 3 and all(line.endswith("} 1") for line in match)
+    assert text.count('software="Coturn-') == 3
+    expiry = [line for line in text.splitlines() if line.startswith("veza_coturn_tls_certificate_expiry_seconds{")]
+    assert len(expiry) == 1 and 0 < int(expiry[0].rsplit(" ", 1)[1]) <= 86400 + 60
+    left = [int(line.split()[1]) for line in text.splitlines() if line.startswith("veza_coturn_backend_credential_expiry_seconds ")]
+    assert len(left) == 1
+    left = left[0]
+    assert 500 < left <= 600
+    _assert_no_secret([out, err, text], password, username)
 
 
 # --------------------------------------------------------------------------
