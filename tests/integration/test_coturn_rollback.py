@@ -43,7 +43,7 @@ import time
 
 import pytest
 
-from ansible_collections.veza.coturn.plugins.modules.turn_probe import run_probe
+from ansible_collections.veza.coturn.plugins.module_utils._turn_probe import run_probe
 
 import backend
 import playbook_output

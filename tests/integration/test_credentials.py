@@ -28,7 +28,7 @@ import pytest
 
 import backend
 
-from ansible_collections.veza.coturn.plugins.modules.turn_probe import run_probe
+from ansible_collections.veza.coturn.plugins.module_utils._turn_probe import run_probe
 
 REPO = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 PLAYBOOK = os.path.join(REPO, ".venv", "bin", "ansible-playbook")
