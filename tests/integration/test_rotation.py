@@ -33,7 +33,8 @@ pytestmark = test_credentials.pytestmark
 
 PLAYBOOK = os.path.join(REPO, ".venv", "bin", "ansible-playbook")
 STATE_FILE = os.path.join(REPO, "output", "secrets", "rotation.json")
-RELOAD_LOG = os.path.join(REPO, "output", "backend-reloads.log")
+# In the backend container, where the reload command runs.
+RELOAD_LOG = "/root/veza-test-rotation-reloads"
 # The backend's reload command in every run of this module, rotations and
 # deploys alike: the role also writes it into the renewal settings, so a
 # deploy without it would change that file.
@@ -156,9 +157,9 @@ def deployed_site():
 @pytest.fixture()
 def clean_site(deployed_site):  # pylint: disable=unused-argument
     """The site as deployed (by the module's first deploy or the previous test's teardown), no rotation state."""
-    for path in (STATE_FILE, RELOAD_LOG):
-        if os.path.exists(path):
-            os.unlink(path)
+    if os.path.exists(STATE_FILE):
+        os.unlink(STATE_FILE)
+    backend.sh(f"rm -f {RELOAD_LOG}")
     yield
     if os.path.exists(STATE_FILE):  # a failed test must not leave a rotation half done
         rotate("rotate_grace_seconds=0")
@@ -167,10 +168,8 @@ def clean_site(deployed_site):  # pylint: disable=unused-argument
 
 
 def reloads():
-    if not os.path.exists(RELOAD_LOG):
-        return 0
-    with open(RELOAD_LOG, encoding="utf-8") as handle:
-        return len(handle.read().split())
+    """How often the backend's reload command ran in the backend container."""
+    return len(backend.sh(f"cat {RELOAD_LOG} 2>/dev/null; true").split())
 
 
 def test_rotation_drops_nothing_and_restarts_nothing(clean_site):
