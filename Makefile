@@ -65,6 +65,6 @@ molecule: venv collection
 	  MOLECULE_EPHEMERAL_DIRECTORY=$(CURDIR)/.cache/molecule/$$s $(BIN)/molecule test -s $$s || exit 1; \
 	done
 
-## clean-local: remove what `make deploy` created (container, test network)
+## clean-local: remove what `make deploy` created (containers, simulated internet)
 clean-local: venv collection
 	$(BIN)/ansible-playbook playbooks/teardown.yml -i inventory/local

@@ -110,11 +110,11 @@ CASES = [
          ["argument 'turn_instance_relay_min_port' is of type", 'unable to convert to int']),
     # A tool the run would install that no APT source offers (preflight
     # fetches fresh lists to be sure, into a scratch folder).
-    case('test-network-tool-not-installable', {'test_network_packages': ['iproute2', 'nftables', 'veza-no-such-tool']},
-         ['test_network: test_network_packages names "veza-no-such-tool", which localhost neither has nor can install', 'no configured APT source offers it',
-          'or set test_network_enabled: false']),
-    case('test-network-tool-not-a-package-name', {'test_network_packages': ['nftables\nextra']},
-         ['test_network: test_network_packages[0] must be a Debian package name', '(got "nftables\\nextra": it holds a line break at character 9)']),
+    case('simulated-internet-tool-not-installable', {'simulated_internet_packages': ['iproute2', 'nftables', 'veza-no-such-tool']},
+         ['simulated_internet: simulated_internet_packages names "veza-no-such-tool", which localhost neither has nor can install', 'no configured APT source offers it',
+          'or set simulated_internet_enabled: false']),
+    case('simulated-internet-tool-not-a-package-name', {'simulated_internet_packages': ['nftables\nextra']},
+         ['simulated_internet: simulated_internet_packages[0] must be a Debian package name', '(got "nftables\\nextra": it holds a line break at character 9)']),
     case('conntrack-tool-not-installable', {'turn_instance_conntrack_packages': ['veza-no-such-conntrack']},
          ['turn_instance: the Incus host localhost neither has nor can install "veza-no-such-conntrack"',
           '"veza-no-such-conntrack" comes from turn_instance_conntrack_packages',

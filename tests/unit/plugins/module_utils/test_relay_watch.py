@@ -2,7 +2,7 @@
 # GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
 """The relay watch program of the backend host (plugins/module_utils/_relay_watch.py).
 
-Probes run against FakeTurn (tests/unit/test_turn_probe.py), a UDP TURN
+Probes run against FakeTurn (tests/unit/plugins/modules/test_turn_probe.py), a UDP TURN
 server on 127.0.0.1, or a stand-in probe where only the program around the
 probe is under test. The program is also run the way the backend host runs
 it: its four files copied alone under their package path, ``python3 -m``
@@ -25,10 +25,10 @@ import pytest
 
 from ansible_collections.veza.coturn.plugins.module_utils import _relay_watch as rw
 from ansible_collections.veza.coturn.plugins.module_utils import _turn_rest
-from ansible_collections.veza.coturn.tests.unit.test_turn_probe import LOOP, PASSWORD, REALM, USER, FakeTurn
-from ansible_collections.veza.coturn.tests.unit.test_turn_probe import REAL_REALM, _rest_credentials
-from ansible_collections.veza.coturn.tests.unit.test_turn_probe import SECRET as COTURN_SECRET
-from ansible_collections.veza.coturn.tests.unit.test_turn_probe import coturn  # noqa: F401 pylint: disable=unused-import
+from ansible_collections.veza.coturn.tests.unit.plugins.modules.test_turn_probe import LOOP, PASSWORD, REALM, USER, FakeTurn
+from ansible_collections.veza.coturn.tests.unit.plugins.modules.test_turn_probe import REAL_REALM, _rest_credentials
+from ansible_collections.veza.coturn.tests.unit.plugins.modules.test_turn_probe import SECRET as COTURN_SECRET
+from ansible_collections.veza.coturn.tests.unit.plugins.modules.test_turn_probe import coturn  # noqa: F401 pylint: disable=unused-import
 
 NOW = 1_796_408_000
 SECRET = "Recognisable-Shared-Secret-0123456789"

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 DOCUMENTATION = r"""
 ---
-module: test_network
+module: simulated_internet
 short_description: Build a simulated internet out of network namespaces
 version_added: 0.1.0
 description:
@@ -69,7 +69,7 @@ author:
 
 EXAMPLES = r"""
 - name: Simulated internet with a client and a peer
-  veza.coturn.test_network:
+  veza.coturn.simulated_internet:
     host_address: 198.51.100.1/24
     hosts:
       - {name: vz-client, address: 198.51.100.10/24}
@@ -105,7 +105,7 @@ class _Net:
     def run(self, *argv, check=True):
         rc, out, err = self.module.run_command(list(argv))
         if check and rc != 0:
-            self.module.fail_json(msg=f"test_network: {' '.join(argv)} failed: {err.strip() or out.strip()}",
+            self.module.fail_json(msg=f"simulated_internet: {' '.join(argv)} failed: {err.strip() or out.strip()}",
                                   actions=self.actions)
         return rc, out
 
@@ -193,7 +193,7 @@ def ensure_present(net, p):
                     net.run(*argv)
                 rc2, _out, err = net.module.run_command(["nft", "-f", "-"], data=ruleset)
                 if rc2 != 0:
-                    net.module.fail_json(msg=f"test_network: nft refused the guard ruleset: {err.strip()}")
+                    net.module.fail_json(msg=f"simulated_internet: nft refused the guard ruleset: {err.strip()}")
 
 
 def ensure_absent(net, p):
@@ -219,17 +219,17 @@ def _validate(module, p):
         try:
             iface = ipaddress.ip_interface(cidr)
         except ValueError:
-            module.fail_json(msg=f"test_network: {label} {cidr!r} is not an address with prefix such as 198.51.100.10/24")
+            module.fail_json(msg=f"simulated_internet: {label} {cidr!r} is not an address with prefix such as 198.51.100.10/24")
         if "/" not in cidr:
-            module.fail_json(msg=f"test_network: {label} {cidr!r} needs a prefix length, such as 198.51.100.10/24")
+            module.fail_json(msg=f"simulated_internet: {label} {cidr!r} needs a prefix length, such as 198.51.100.10/24")
         if any(iface.network.overlaps(bad) for bad in _FORBIDDEN):
-            module.fail_json(msg=(f"test_network: {label} {cidr} overlaps 192.0.2.0/24 or 203.0.113.0/24, where this "
+            module.fail_json(msg=(f"simulated_internet: {label} {cidr} overlaps 192.0.2.0/24 or 203.0.113.0/24, where this "
                                   "machine's uplink and package mirror live; use 198.51.100.0/24"))
     for name in [p["namespace"]] + [h["name"] for h in p["hosts"]]:
         if not name or len(name) > 12 or "/" in name:
-            module.fail_json(msg=f"test_network: namespace name {name!r} must be 1-12 characters without '/'")
+            module.fail_json(msg=f"simulated_internet: namespace name {name!r} must be 1-12 characters without '/'")
     if len(p["host_interface"]) > 15:
-        module.fail_json(msg=f"test_network: host_interface {p['host_interface']!r} is longer than 15 characters")
+        module.fail_json(msg=f"simulated_internet: host_interface {p['host_interface']!r} is longer than 15 characters")
 
 
 def main():
