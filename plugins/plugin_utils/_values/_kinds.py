@@ -60,7 +60,7 @@ KINDS = {
                       max_length=64),
     "package": Kind("a Debian package name", "coturn",
                     checks.pattern(checks.PACKAGE, "is not a package name of lower-case letters, digits and +.- "
-                             "(two characters or more)"), max_length=128),
+                                   "(two characters or more)"), max_length=128),
     "instance_name": Kind("an Incus instance name: a letter first, then letters, digits and '-', "
                           "at most 63 characters, no '-' at the end", "coturn-1",
                           checks.pattern(checks.INSTANCE_NAME, "is not a valid instance name"), max_length=63),

@@ -37,5 +37,3 @@ def due(tmp_path):
     env.chmod(0o600)
     ice.chmod(0o600)
     return env, ice
-
-

@@ -194,8 +194,6 @@ def test_a_failure_on_the_second_file_puts_the_first_back(deployed, tmp_path, mo
 # renew: what it leaves alone and what it refuses
 
 
-
-
 @pytest.mark.parametrize("text", [STATIC_ENV, OFF_ENV, OFF_ENV + "WEBRTC_TURN_SHARED_SECRET=\n"])
 def test_static_and_turn_off_env_files_are_left_alone(tmp_path, text):
     env = tmp_path / "webrtc.env"
