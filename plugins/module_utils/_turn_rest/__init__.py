@@ -14,23 +14,23 @@ before the credential in the env file expires. Hence standard library
 only, no Ansible imports, and Python 3.8 syntax (the oldest target Python
 ansible-core 2.19 supports).
 
-By concern: _credentials (minting and the keep rule), _ice (RTCIceServer
-lists and their JSON), _env_file (reading and changing the env file),
-_atomic (atomic writes), _renewal (renew, reload, put back), _cli (the
+By concern: credentials (minting and the keep rule), ice (RTCIceServer
+lists and their JSON), env_file (reading and changing the env file),
+atomic (atomic writes), renewal (renew, reload, put back), cli (the
 command line) and __main__ (the program). The names below are the
 package's interface; the relay watch and the filters import them from here.
 """
 
 from __future__ import annotations
 
-from ansible_collections.veza.coturn.plugins.module_utils._turn_rest._atomic import write_atomically
-from ansible_collections.veza.coturn.plugins.module_utils._turn_rest._cli import main
-from ansible_collections.veza.coturn.plugins.module_utils._turn_rest._credentials import MIN_SECRET_LENGTH, kept_expiry, mint
-from ansible_collections.veza.coturn.plugins.module_utils._turn_rest._env_file import (
+from ansible_collections.veza.coturn.plugins.module_utils._turn_rest.atomic import write_atomically
+from ansible_collections.veza.coturn.plugins.module_utils._turn_rest.cli import main
+from ansible_collections.veza.coturn.plugins.module_utils._turn_rest.credentials import MIN_SECRET_LENGTH, kept_expiry, mint
+from ansible_collections.veza.coturn.plugins.module_utils._turn_rest.env_file import (
     ENV_CREDENTIAL, ENV_SECRET, ENV_STUN_URLS, ENV_TTL, ENV_TURN_URLS, ENV_USERNAME, LINE_BREAKS, EnvFile, one_line_problem)
-from ansible_collections.veza.coturn.plugins.module_utils._turn_rest._errors import TurnRestError
-from ansible_collections.veza.coturn.plugins.module_utils._turn_rest._ice import ice_servers, ice_servers_json
-from ansible_collections.veza.coturn.plugins.module_utils._turn_rest._renewal import describe, renew, renew_and_reload, utc
+from ansible_collections.veza.coturn.plugins.module_utils._turn_rest.errors import TurnRestError
+from ansible_collections.veza.coturn.plugins.module_utils._turn_rest.ice import ice_servers, ice_servers_json
+from ansible_collections.veza.coturn.plugins.module_utils._turn_rest.renewal import describe, renew, renew_and_reload, utc
 
 __all__ = [
     "ENV_CREDENTIAL", "ENV_SECRET", "ENV_STUN_URLS", "ENV_TTL", "ENV_TURN_URLS", "ENV_USERNAME", "LINE_BREAKS",

@@ -12,7 +12,7 @@ import in this file.
 
 from __future__ import annotations
 
-from ansible_collections.veza.coturn.plugins.module_utils._turn_rest._cli import main
+from ansible_collections.veza.coturn.plugins.module_utils._turn_rest.cli import main
 
 if __name__ == "__main__":
     raise SystemExit(main())

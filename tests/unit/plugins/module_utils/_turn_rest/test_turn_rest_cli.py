@@ -1,6 +1,6 @@
 # -*- coding: utf-8 -*-
 # GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
-"""The renewal program's command line (_turn_rest._cli, __main__), as the backend host's timer runs it.
+"""The renewal program's command line (_turn_rest.cli, __main__), as the backend host's timer runs it.
 
 The package is copied the way the webrtc_backend_env role installs it:
 under its package path, with __main__.py beside it as turn_rest.py, and run

@@ -1,6 +1,6 @@
 # -*- coding: utf-8 -*-
 # GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
-"""Minting, the keep rule and the iceServers JSON (_turn_rest._credentials, _ice), shared with the filter plugin.
+"""Minting, the keep rule and the iceServers JSON (_turn_rest.credentials, ice), shared with the filter plugin.
 
 Credentials are checked against an HMAC-SHA1 computed here directly and a
 vector computed outside the code (openssl).

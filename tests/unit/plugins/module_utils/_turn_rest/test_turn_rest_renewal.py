@@ -17,7 +17,7 @@ import re
 import pytest
 
 from ansible_collections.veza.coturn.plugins.module_utils import _turn_rest as tr
-from ansible_collections.veza.coturn.plugins.module_utils._turn_rest import _atomic
+from ansible_collections.veza.coturn.plugins.module_utils._turn_rest import atomic
 
 from turn_rest_files import NOW, OFF_ENV, SECRET, STATIC_ENV, TTL, hmac_b64, role_env, role_ice, role_rerun, snapshot
 
@@ -164,7 +164,7 @@ def test_a_failure_while_writing_leaves_the_old_file(deployed, tmp_path, monkeyp
     def boom(*_args, **_kwargs):
         raise OSError(28, "No space left on device")
 
-    monkeypatch.setattr(_atomic.os, failing, boom)
+    monkeypatch.setattr(atomic.os, failing, boom)
     with pytest.raises(tr.TurnRestError, match=r"cannot write .*webrtc.env: No space left on device; no file was changed"):
         tr.renew(str(env), str(ice), now=NOW + TTL)
     monkeypatch.undo()
@@ -182,7 +182,7 @@ def test_a_failure_on_the_second_file_puts_the_first_back(deployed, tmp_path, mo
             raise OSError(13, "Permission denied")
         replace(source, target)
 
-    monkeypatch.setattr(_atomic.os, "replace", replace_but_not_ice)
+    monkeypatch.setattr(atomic.os, "replace", replace_but_not_ice)
     with pytest.raises(tr.TurnRestError, match=r"cannot write .*ice_servers.json: Permission denied; no file was changed"):
         tr.renew(str(env), str(ice), now=NOW + TTL)
     monkeypatch.undo()

@@ -8,7 +8,7 @@ from __future__ import annotations
 import re
 import unicodedata
 
-from ansible_collections.veza.coturn.plugins.module_utils._turn_rest._errors import TurnRestError
+from ansible_collections.veza.coturn.plugins.module_utils._turn_rest.errors import TurnRestError
 
 # The variables the webrtc_backend_env role writes (templates/webrtc.env.j2).
 ENV_STUN_URLS = "WEBRTC_STUN_URLS"

@@ -9,7 +9,7 @@ import json
 import re
 import unicodedata
 
-from ansible_collections.veza.coturn.plugins.plugin_utils._values._kinds import DICT_KINDS, kind_of
+from ansible_collections.veza.coturn.plugins.plugin_utils._values.kinds import DICT_KINDS, kind_of
 
 # Line breaks as Python's str.splitlines() sees them: any of them can end a
 # line for some reader of the file.

@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import json
 
-from ansible_collections.veza.coturn.plugins.module_utils._turn_rest._errors import TurnRestError
+from ansible_collections.veza.coturn.plugins.module_utils._turn_rest.errors import TurnRestError
 
 
 def check_urls(urls, kinds, option):

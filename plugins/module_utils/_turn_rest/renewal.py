@@ -10,13 +10,13 @@ import json
 import os
 import subprocess
 
-from ansible_collections.veza.coturn.plugins.module_utils._turn_rest._atomic import read_bytes, write_atomically
-from ansible_collections.veza.coturn.plugins.module_utils._turn_rest._credentials import (
+from ansible_collections.veza.coturn.plugins.module_utils._turn_rest.atomic import read_bytes, write_atomically
+from ansible_collections.veza.coturn.plugins.module_utils._turn_rest.credentials import (
     check_now, check_secret, check_ttl, credential_for, kept_expiry, mint)
-from ansible_collections.veza.coturn.plugins.module_utils._turn_rest._env_file import (
+from ansible_collections.veza.coturn.plugins.module_utils._turn_rest.env_file import (
     ENV_CREDENTIAL, ENV_SECRET, ENV_STUN_URLS, ENV_TTL, ENV_TURN_URLS, ENV_USERNAME, EnvFile)
-from ansible_collections.veza.coturn.plugins.module_utils._turn_rest._errors import TurnRestError
-from ansible_collections.veza.coturn.plugins.module_utils._turn_rest._ice import check_urls, ice_servers, ice_servers_json
+from ansible_collections.veza.coturn.plugins.module_utils._turn_rest.errors import TurnRestError
+from ansible_collections.veza.coturn.plugins.module_utils._turn_rest.ice import check_urls, ice_servers, ice_servers_json
 
 
 def utc(timestamp):

@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import re
 
-from ansible_collections.veza.coturn.plugins.plugin_utils._values import _checks as checks
+from ansible_collections.veza.coturn.plugins.plugin_utils._values import checks
 
 
 class Kind:

@@ -9,7 +9,7 @@ import os
 import stat
 import tempfile
 
-from ansible_collections.veza.coturn.plugins.module_utils._turn_rest._errors import TurnRestError
+from ansible_collections.veza.coturn.plugins.module_utils._turn_rest.errors import TurnRestError
 
 
 def _fsync_directory(path):

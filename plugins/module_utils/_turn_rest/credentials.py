@@ -10,7 +10,7 @@ import hashlib
 import hmac
 import time
 
-from ansible_collections.veza.coturn.plugins.module_utils._turn_rest._errors import TurnRestError
+from ansible_collections.veza.coturn.plugins.module_utils._turn_rest.errors import TurnRestError
 
 MIN_SECRET_LENGTH = 16
 

@@ -11,8 +11,8 @@ import os
 import shlex
 import sys
 
-from ansible_collections.veza.coturn.plugins.module_utils._turn_rest._errors import TurnRestError
-from ansible_collections.veza.coturn.plugins.module_utils._turn_rest._renewal import describe, renew_and_reload
+from ansible_collections.veza.coturn.plugins.module_utils._turn_rest.errors import TurnRestError
+from ansible_collections.veza.coturn.plugins.module_utils._turn_rest.renewal import describe, renew_and_reload
 
 
 class _Parser(argparse.ArgumentParser):
