@@ -14,6 +14,11 @@ templates pass the same values through ``one_line()`` as a last guard.
 A kind says what the value must be, in words an operator can act on, and
 gives an example. Values of secret kinds are never shown in a message.
 Standard library only: runs on a fresh controller.
+
+By concern: checks (the check behind each kind), kinds (the table of
+kinds, with what each must be and an example) and problems (the messages,
+and one_line). host_address_problem is _net's, with the other address
+helpers. The names below are the package's interface.
 """
 
 from __future__ import annotations
