@@ -5,7 +5,7 @@
 
 The coturn role and the backend env role both consume these, so the
 credential coturn accepts and the one the backend hands out cannot differ.
-The work is done in module_utils/_turn_rest.py, which the backend host also
+The work is done in the module_utils/_turn_rest package, which the backend host also
 runs to renew the credential; these filters only turn its errors into
 filter errors.
 """

@@ -1,13 +1,13 @@
 # -*- coding: utf-8 -*-
 # Copyright: veza.coturn contributors
 # GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
-"""Input checks the roles share: one validator per kind of value (plugin_utils/_values.py)."""
+"""Input checks the roles share: one validator per kind of value (plugin_utils/_values)."""
 
 from __future__ import annotations
 
 from ansible.errors import AnsibleFilterError
 
-from ansible_collections.veza.coturn.plugins.plugin_utils import _values
+from ansible_collections.veza.coturn.plugins.plugin_utils import _net, _values
 
 
 def value_problems(kinds, values, role):
@@ -37,7 +37,7 @@ def one_line(value, name):
 
 def host_address_problem(address, subnet):
     """Why address cannot be a static address on subnet (ADDRESS/PREFIX of the bridge), or ''."""
-    return _values.host_address_problem(address, subnet) or ""
+    return _net.host_address_problem(address, subnet) or ""
 
 
 class FilterModule:

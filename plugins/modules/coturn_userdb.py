@@ -116,72 +116,11 @@ users_updated:
   elements: str
 """
 
-import grp
-import hashlib
 import os
-import pathlib
-import pwd
-import sqlite3
 
 from ansible.module_utils.basic import AnsibleModule
 
-# The two tables this module manages, as coturn 4.6 creates them, for when
-# coturn's schema file is not installed.
-_FALLBACK_SCHEMA = """
-CREATE TABLE turnusers_lt (realm varchar(127) default '', name varchar(512), hmackey char(128),
-                           PRIMARY KEY (realm,name));
-CREATE TABLE turn_secret (realm varchar(127) default '', value varchar(256), primary key (realm,value));
-"""
-
-
-def fingerprint(secret):
-    return hashlib.sha256(secret.encode("utf-8")).hexdigest()[:12]
-
-
-def user_key(name, realm, password):
-    return hashlib.md5(f"{name}:{realm}:{password}".encode("utf-8")).hexdigest()  # nosec: coturn's key format
-
-
-def plan(current_secrets, current_users, realm, secrets, users):
-    """What to change: pure, so that tests need no database."""
-    want_secrets = list(dict.fromkeys(secrets))
-    want_users = {u["name"]: user_key(u["name"], realm, u["password"]) for u in users}
-    return {
-        "add_secrets": [s for s in want_secrets if s not in current_secrets],
-        "remove_secrets": [s for s in current_secrets if s not in want_secrets],
-        "add_users": sorted(n for n in want_users if n not in current_users),
-        "remove_users": sorted(n for n in current_users if n not in want_users),
-        "update_users": sorted(n for n in want_users if n in current_users and current_users[n] != want_users[n]),
-        "keys": want_users,
-        "secrets": want_secrets,
-    }
-
-
-def _create(module, path):
-    p = module.params
-    schema = _FALLBACK_SCHEMA
-    if os.path.exists(p["schema"]):
-        with open(p["schema"], encoding="utf-8") as handle:
-            schema = handle.read()
-    parent = os.path.dirname(path)
-    if not os.path.isdir(parent):
-        module.fail_json(msg=f"coturn_userdb: path {path}: folder {parent} does not exist (is coturn installed?)")
-    try:
-        uid, gid = pwd.getpwnam(p["owner"]).pw_uid, grp.getgrnam(p["group"]).gr_gid
-    except KeyError as exc:
-        module.fail_json(msg=f"coturn_userdb: owner/group: {exc} does not exist")
-    # Owner and mode first, so that no reader ever sees a world-readable userdb.
-    os.close(os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o640))
-    os.chown(path, uid, gid)
-    conn = sqlite3.connect(path)
-    try:
-        conn.executescript(schema)
-        conn.commit()
-    except sqlite3.Error as exc:
-        conn.close()
-        os.unlink(path)
-        module.fail_json(msg=f"coturn_userdb: schema {p['schema']} could not be applied: {exc}")
-    conn.close()
+from ansible_collections.veza.coturn.plugins.module_utils._userdb import CHANGES, UserdbError, create, fingerprint, plan, read, write
 
 
 def main():
@@ -223,38 +162,19 @@ def main():
     current_secrets, current_users = [], {}
     if exists:
         try:
-            conn = sqlite3.connect(pathlib.Path(path).absolute().as_uri() + "?mode=ro", uri=True)
-            try:
-                current_secrets = [r[0] for r in conn.execute(
-                    "SELECT value FROM turn_secret WHERE realm = ? ORDER BY rowid", (realm,))]
-                current_users = dict(conn.execute(
-                    "SELECT name, hmackey FROM turnusers_lt WHERE realm = ?", (realm,)).fetchall())
-            finally:
-                conn.close()
-        except sqlite3.Error as exc:
-            module.fail_json(msg=f"coturn_userdb: path {path} is not a coturn userdb: {exc}")
+            current_secrets, current_users = read(path, realm)
+        except UserdbError as exc:
+            module.fail_json(msg=f"coturn_userdb: {exc}")
 
     todo = plan(current_secrets, current_users, realm, p["secrets"], p["users"])
-    changed = not exists or any(todo[k] for k in ("add_secrets", "remove_secrets", "add_users",
-                                                  "remove_users", "update_users"))
+    changed = not exists or any(todo[k] for k in CHANGES)
     if changed and not module.check_mode:
-        if not exists:
-            _create(module, path)
-        conn = sqlite3.connect(path, timeout=10)
         try:
-            with conn:
-                conn.executemany("DELETE FROM turn_secret WHERE realm = ? AND value = ?",
-                                 [(realm, s) for s in todo["remove_secrets"]])
-                conn.executemany("INSERT INTO turn_secret (realm, value) VALUES (?, ?)",
-                                 [(realm, s) for s in todo["add_secrets"]])
-                conn.executemany("DELETE FROM turnusers_lt WHERE realm = ? AND name = ?",
-                                 [(realm, n) for n in todo["remove_users"]])
-                conn.executemany("INSERT OR REPLACE INTO turnusers_lt (realm, name, hmackey) VALUES (?, ?, ?)",
-                                 [(realm, n, todo["keys"][n]) for n in todo["add_users"] + todo["update_users"]])
-        except sqlite3.Error as exc:
-            module.fail_json(msg=f"coturn_userdb: writing {path} failed: {exc}")
-        finally:
-            conn.close()
+            if not exists:
+                create(path, p["schema"], p["owner"], p["group"])
+            write(path, realm, todo)
+        except UserdbError as exc:
+            module.fail_json(msg=f"coturn_userdb: {exc}")
 
     before = {"secrets": [fingerprint(s) for s in current_secrets], "users": sorted(current_users)}
     after = {"secrets": [fingerprint(s) for s in todo["secrets"]], "users": sorted(todo["keys"])}

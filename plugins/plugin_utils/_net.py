@@ -7,6 +7,8 @@ ansible.utils' ipaddr family needs the netaddr library; these need nothing,
 so a fresh controller can validate input before it installs anything.
 They raise AnsibleFilterError and run on the controller only, hence
 plugin_utils (module_utils may not import ansible.errors).
+host_address_problem() raises nothing: it names what is wrong with a
+container's static address, for the value checks (plugin_utils/_values).
 """
 
 from __future__ import annotations
@@ -107,3 +109,22 @@ def ip_kind(value):
         if flag:
             return kind
     return "global" if address.is_global else "private"
+
+
+def host_address_problem(address, subnet):
+    """Why address cannot be a container's static address on subnet (the bridge's ADDRESS/PREFIX), or None."""
+    try:
+        ip = ipaddress.ip_address(str(address))
+        bridge = ipaddress.ip_interface(str(subnet))
+    except ValueError:
+        return None  # the kind checks name a malformed value
+    net = bridge.network
+    if ip.version != net.version or ip not in net:
+        return "is not on the bridge's subnet"
+    if ip == bridge.ip:
+        return "is the bridge's own address, the containers' gateway"
+    if ip == net.network_address and net.prefixlen < net.max_prefixlen - 1:
+        return "is the subnet's network address"
+    if net.version == 4 and ip == net.broadcast_address and net.prefixlen < 31:
+        return "is the subnet's broadcast address"
+    return None

@@ -1,6 +1,6 @@
 # -*- coding: utf-8 -*-
 # GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
-"""The value kinds (plugin_utils/_values.py), the filters over them, and the
+"""The value kinds (plugin_utils/_values), the filters over them, and the
 rule that every string option of every role has a kind."""
 
 from __future__ import annotations
