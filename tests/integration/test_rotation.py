@@ -162,7 +162,7 @@ def clean_site(deployed_site):  # pylint: disable=unused-argument
     backend.sh(f"rm -f {RELOAD_LOG}")
     yield
     if os.path.exists(STATE_FILE):  # a failed test must not leave a rotation half done
-        rotate("rotate_grace_seconds=0")
+        rotate("credential_rotation_grace_seconds=0")
     rc, _recap, out = deploy_site()
     assert rc == 0, out[-3000:]
 
@@ -180,7 +180,8 @@ def test_rotation_drops_nothing_and_restarts_nothing(clean_site):
     relay.thread.start()
     watcher.thread.start()
     try:
-        rc, out = rotate("rotate_start=true", "rotate_grace_seconds=5", "rotate_wait=true")
+        rc, out = rotate("credential_rotation_start=true", "credential_rotation_grace_seconds=5",
+                         "credential_rotation_wait=true")
         assert rc == 0, out[-3000:]
         time.sleep(1)
     finally:
@@ -207,7 +208,11 @@ def test_rotation_drops_nothing_and_restarts_nothing(clean_site):
 
 def test_stop_after_switch_then_retire(clean_site):
     old = env_file()
-    rc, out = rotate("rotate_start=true", "rotate_grace_seconds=3")
+    # The names the options had before the rotation was a role are refused, not ignored.
+    rc, out = rotate("rotate_start=true")
+    assert rc != 0 and "rotate_start is now credential_rotation_start" in out, out[-2000:]
+    assert not os.path.exists(STATE_FILE)
+    rc, out = rotate("credential_rotation_start=true", "credential_rotation_grace_seconds=3")
     assert rc == 0 and "Run this playbook again" in out, out[-2000:]
     switched = env_file()
     assert switched["WEBRTC_TURN_SHARED_SECRET"] != old["WEBRTC_TURN_SHARED_SECRET"]
@@ -228,7 +233,8 @@ def test_interrupted_rotation_converges(clean_site, interrupt_when):
     watcher.thread.start()
     try:
         before = backend.read()
-        proc = rotate("rotate_start=true", "rotate_grace_seconds=30", "rotate_wait=true", wait=False)
+        proc = rotate("credential_rotation_start=true", "credential_rotation_grace_seconds=30",
+                      "credential_rotation_wait=true", wait=False)
         end = time.monotonic() + 120
         while time.monotonic() < end and proc.poll() is None:
             if interrupt_when == "state_written" and os.path.exists(STATE_FILE):
@@ -240,7 +246,7 @@ def test_interrupted_rotation_converges(clean_site, interrupt_when):
         os.killpg(proc.pid, signal.SIGINT)  # Ctrl-C
         proc.communicate(timeout=60)
         assert os.path.exists(STATE_FILE)
-        rc, out = rotate("rotate_grace_seconds=2", "rotate_wait=true")
+        rc, out = rotate("credential_rotation_grace_seconds=2", "credential_rotation_wait=true")
         assert rc == 0, out[-3000:]
         time.sleep(0.5)
     finally:
