@@ -55,10 +55,12 @@ integration: venv collection
 	VEZA_INTEGRATION=1 VEZA_TEST_IMAGE=debian-12-coturn VEZA_TEST_BRIDGE=vzbr0 \
 	  $(BIN)/python -m pytest -q tests/integration
 
-# Every scenario under molecule/, each with its working files in this
-# checkout (molecule's default, ~/.ansible/tmp/molecule.<hash of the folder
-# name>, is shared by every checkout that has the same folder name).
-MOLECULE_SCENARIOS ?= $(sort $(notdir $(wildcard molecule/*)))
+# Every scenario under molecule/ (a folder with a molecule.yml; molecule/shared
+# holds what they share, .config/molecule/config.yml their base config), each
+# with its working files in this checkout (molecule's default,
+# ~/.ansible/tmp/molecule.<hash of the folder name>, is shared by every
+# checkout that has the same folder name).
+MOLECULE_SCENARIOS ?= $(sort $(notdir $(patsubst %/molecule.yml,%,$(wildcard molecule/*/molecule.yml))))
 molecule: venv collection
 	@for s in $(MOLECULE_SCENARIOS); do \
 	  echo "== molecule scenario $$s"; \
