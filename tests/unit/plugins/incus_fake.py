@@ -451,7 +451,6 @@ def _serve_forever(server):
     return thread
 
 
-
 def serve_unix(tmp_path):
     """Run a fake daemon on ``tmp_path/incus.sock``; yield its state (with ``socket`` and ``client``)."""
     state = FakeIncus()

@@ -39,7 +39,6 @@ def test_client_wait_operation_timeout(fake):
     assert time.monotonic() - start < 2.5
 
 
-
 # -- HTTPS with client certificates (loopback only) -------------------------
 def _openssl_cert(tmp_path, name):
     key, crt = str(tmp_path / (name + '.key')), str(tmp_path / (name + '.crt'))
