@@ -7,6 +7,7 @@
 ``client``            the REST client over the unix socket or HTTPS (transport only)
 ``instance_options``  incus_instance's checks the argument spec cannot express
 ``instance``          the instance manager (desired vs current, create/update/start/stop/delete)
+``instance_view``     how an instance's status and addresses are reported
 ``resources``         read a resource; the network, storage pool and image managers
 ``module``            what the modules share to meet Ansible (client options, failure handling)
 """

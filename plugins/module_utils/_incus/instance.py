@@ -30,9 +30,10 @@ WRITABLE = ('architecture', 'config', 'devices', 'ephemeral', 'profiles', 'state
 class InstanceManager:
     """The module's logic, independent of Ansible.
 
-    ``params`` is a dict of module options (checked and shaped by
-    :func:`normalize_params` after the argument spec), ``client`` an :class:`IncusClient` (or anything
-    with the same ``request``/``wait_operation`` methods). :meth:`run` returns
+    ``params`` is a dict of module options (checked by the argument spec,
+    then by :func:`.instance_options.normalize_params`), ``client`` an
+    :class:`IncusClient` (or anything with the same ``request``/``wait_operation``
+    methods). :meth:`run` returns
     the result dict or raises :class:`ModuleFailure`.
     """
 
