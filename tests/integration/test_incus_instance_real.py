@@ -23,12 +23,14 @@ pytestmark = pytest.mark.skipif(
     not (os.path.exists(SOCKET) and os.geteuid() == 0 and os.environ.get('VEZA_INTEGRATION') == '1'),
     reason='needs root, a running Incus daemon and VEZA_INTEGRATION=1')
 
-from ansible_collections.veza.coturn.plugins.module_utils._incus import (
-    IncusClient, IncusError,
+from ansible.module_utils.common.arg_spec import ArgumentSpecValidator
+from ansible_collections.veza.coturn.plugins.module_utils._incus.client import IncusClient
+from ansible_collections.veza.coturn.plugins.module_utils._incus.errors import (
+    IncusError, ModuleFailure,
 )
-from ansible_collections.veza.coturn.plugins.modules.incus_instance import (
-    InstanceManager, ModuleFailure,
-)
+from ansible_collections.veza.coturn.plugins.module_utils._incus.instance import InstanceManager
+from ansible_collections.veza.coturn.plugins.module_utils._incus.instance_options import normalize_params
+from ansible_collections.veza.coturn.plugins.modules.incus_instance import argument_spec
 
 IMAGE = os.environ.get('VEZA_TEST_IMAGE') or 'debian-12-coturn'
 BRIDGE = os.environ.get('VEZA_TEST_BRIDGE') or 'vzbr0'
@@ -90,7 +92,12 @@ def bridge(client):
 
 
 def run(client, check_mode=False, diff=False, **params):
-    return InstanceManager(params, client, check_mode=check_mode, diff=diff).run()
+    # the options as the module's main() hands them on: argument spec, then normalize_params
+    validated = ArgumentSpecValidator(argument_spec()).validate(params)
+    if validated.error_messages:
+        raise ModuleFailure(validated.errors.msg)
+    return InstanceManager(normalize_params(validated.validated_parameters), client,
+                           check_mode=check_mode, diff=diff).run()
 
 
 def test_lifecycle(client, instance_name, bridge):

@@ -1,7 +1,7 @@
 # -*- coding: utf-8 -*-
 # Copyright: veza.coturn contributors
 # GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
-"""Minimal Incus REST API client (standard library only).
+"""Minimal Incus REST API client (standard library only): the HTTP transport.
 
 Private helper of the veza.coturn collection: talks to the Incus daemon over
 its unix socket (``http.client`` on an ``AF_UNIX`` socket) or over HTTPS with
@@ -19,30 +19,9 @@ import ssl
 import time
 import urllib.parse
 
+from ansible_collections.veza.coturn.plugins.module_utils._incus.errors import IncusError
+
 DEFAULT_SOCKET = '/var/lib/incus/unix.socket'
-
-
-class IncusError(Exception):
-    """An Incus API call failed.
-
-    ``status`` is the HTTP status (or the operation's status code, or ``None``
-    when the daemon could not be reached at all); ``error`` is Incus' own
-    error text (or a description of the transport failure).
-    """
-
-    def __init__(self, error, status=None, method=None, path=None):
-        self.error = str(error)
-        self.status = status
-        self.method = method
-        self.path = path
-        super().__init__(self.error)
-
-    @property
-    def not_found(self):
-        return self.status == 404
-
-    def __str__(self):
-        return self.error
 
 
 class _UnixHTTPConnection(http.client.HTTPConnection):
