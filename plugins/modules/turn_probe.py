@@ -368,7 +368,8 @@ def main():
         required_together=[["username", "password"]],
     )
     try:
-        result = run_probe(module.params)
+        # The spec has checked types and choices; run_probe checks what it cannot express.
+        result = run_probe(module.params, spec_applied=True)
     except ProbeParamError as exc:
         module.fail_json(msg="turn_probe: %s" % exc, changed=False)
     msg = result.pop("msg")

@@ -1,7 +1,16 @@
 # -*- coding: utf-8 -*-
 # Copyright: (c) 2025, veza.coturn developers
 # GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
-"""The probe's options: the module's argument spec, and their checks for callers without it."""
+"""The probe's options: the module's argument spec, and the checks it cannot express.
+
+``normalize_params`` takes the options either straight from a caller
+(the relay watch, tests: it then also does what the spec does for a module:
+unknown options, types, choices) or from the module, whose AnsibleModule
+has already applied ARGUMENT_SPEC (``spec_applied``): then only the checks
+the spec cannot express are made (ranges, non-empty values, options that
+exclude each other, IP literals, files, namespace names), in the same
+order and with the same messages either way.
+"""
 
 from __future__ import annotations
 
@@ -48,8 +57,15 @@ def _ip(value, option):
         raise ProbeParamError("%s must be an IP address literal, got %r" % (option, value))
 
 
-def normalize_params(params):
-    """Fill defaults and validate; raise ProbeParamError naming the option."""
+def normalize_params(params, spec_applied=False):
+    """Fill defaults and validate; raise ProbeParamError naming the option.
+
+    With ``spec_applied`` (the module, after AnsibleModule checked
+    ARGUMENT_SPEC) the checks the spec makes are left out: they cannot
+    fail there. Explicit nulls still get the defaults, and username and
+    password are still checked together (the spec's required_together
+    counts an option given as null as given).
+    """
     p = {}
     for name, spec in ARGUMENT_SPEC.items():
         value = params.get(name)
@@ -57,42 +73,47 @@ def normalize_params(params):
             value = spec.get("default")
             value = list(value) if isinstance(value, list) else value
         p[name] = value
-    unknown = sorted(k for k in set(params) - set(ARGUMENT_SPEC) if not k.startswith("_ansible"))
-    if unknown:
-        raise ProbeParamError("unknown option(s): %s" % ", ".join(unknown))
+    if not spec_applied:
+        unknown = sorted(k for k in set(params) - set(ARGUMENT_SPEC) if not k.startswith("_ansible"))
+        if unknown:
+            raise ProbeParamError("unknown option(s): %s" % ", ".join(unknown))
     if not p["host"] or not str(p["host"]).strip():
         raise ProbeParamError("host is required and must not be empty")
     p["host"] = str(p["host"]).strip()
-    try:
-        p["port"] = int(p["port"])
-    except (TypeError, ValueError):
-        raise ProbeParamError("port must be an integer, got %r" % (p["port"],))
+    if not spec_applied:
+        try:
+            p["port"] = int(p["port"])
+        except (TypeError, ValueError):
+            raise ProbeParamError("port must be an integer, got %r" % (p["port"],))
     if not 1 <= p["port"] <= 65535:
         raise ProbeParamError("port must be between 1 and 65535, got %d" % p["port"])
-    if p["transport"] not in ("udp", "tcp", "tls"):
-        raise ProbeParamError("transport must be one of udp, tcp, tls, got %r" % (p["transport"],))
-    try:
-        p["timeout"] = float(p["timeout"])
-    except (TypeError, ValueError):
-        raise ProbeParamError("timeout must be a number of seconds, got %r" % (p["timeout"],))
+    if not spec_applied:
+        if p["transport"] not in ("udp", "tcp", "tls"):
+            raise ProbeParamError("transport must be one of udp, tcp, tls, got %r" % (p["transport"],))
+        try:
+            p["timeout"] = float(p["timeout"])
+        except (TypeError, ValueError):
+            raise ProbeParamError("timeout must be a number of seconds, got %r" % (p["timeout"],))
     if not 0 < p["timeout"] <= MAX_TIMEOUT:
         raise ProbeParamError("timeout must be > 0 and <= %d seconds, got %s" % (MAX_TIMEOUT, p["timeout"]))
-    try:
-        p["count"] = int(p["count"])
-    except (TypeError, ValueError):
-        raise ProbeParamError("count must be an integer, got %r" % (p["count"],))
+    if not spec_applied:
+        try:
+            p["count"] = int(p["count"])
+        except (TypeError, ValueError):
+            raise ProbeParamError("count must be an integer, got %r" % (p["count"],))
     if not 1 <= p["count"] <= MAX_COUNT:
         raise ProbeParamError("count must be between 1 and %d, got %d" % (MAX_COUNT, p["count"]))
     if (p["username"] is None) != (p["password"] is None):
         raise ProbeParamError("username and password must be given together")
     checks = p["checks"]
-    if isinstance(checks, str):
+    if not spec_applied and isinstance(checks, str):
         checks = [c.strip() for c in checks.split(",")]
     if not checks:
         raise ProbeParamError("checks must name at least one of %s" % ", ".join(CHECKS))
-    bad = [c for c in checks if c not in CHECKS]
-    if bad:
-        raise ProbeParamError("checks: unknown check(s) %s; choose from %s" % (", ".join(map(str, bad)), ", ".join(CHECKS)))
+    if not spec_applied:
+        bad = [c for c in checks if c not in CHECKS]
+        if bad:
+            raise ProbeParamError("checks: unknown check(s) %s; choose from %s" % (", ".join(map(str, bad)), ", ".join(CHECKS)))
     p["checks"] = [c for c in CHECKS if c in checks]
     if p["insecure"] and p["ca_file"]:
         raise ProbeParamError("insecure and ca_file are mutually exclusive")

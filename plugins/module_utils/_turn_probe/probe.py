@@ -161,10 +161,12 @@ class Probe(ProbeSteps):
             self._record("release", not problems, start, detail)
 
 
-def run_probe(params):
+def run_probe(params, spec_applied=False):
     """Run the probe; ``params`` uses the module's option names.
 
     Returns the result dict (with ``msg`` and ``failure``); raises
-    ProbeParamError for invalid parameters.
+    ProbeParamError for invalid parameters. ``spec_applied``: the params
+    come from an AnsibleModule that already checked ARGUMENT_SPEC (see
+    ``normalize_params``).
     """
-    return Probe(normalize_params(params)).run()
+    return Probe(normalize_params(params, spec_applied)).run()

@@ -46,3 +46,11 @@ def test_module_entry_point():
     param = _run_module(dict(host=LOOP, count=1000))
     assert param["failed"] and param["msg"].startswith("turn_probe: count must be")
 
+
+def test_module_messages_of_checks_the_spec_cannot_express():
+    empty = _run_module(dict(host=LOOP, checks=[]))
+    assert empty["failed"] and empty["msg"] == "turn_probe: checks must name at least one of binding, allocate, permission, peer_first, relay"
+    half = _run_module(dict(host=LOOP, username=USER, password=None))
+    assert half["failed"] and half["msg"] == "turn_probe: username and password must be given together"
+    choice = _run_module(dict(host=LOOP, transport="sctp"))
+    assert choice["failed"] and choice["msg"].startswith("value of transport must be one of: udp, tcp, tls")
