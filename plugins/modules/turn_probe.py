@@ -153,7 +153,7 @@ notes:
     and C(setup_error) for problems on the probe's side (namespace missing, not root,
     O(peer_address) not local).
   - The core is the plain function C(run_probe(params\)) in the collection's
-    C(plugins/module_utils/_turn_probe.py) (standard library only) that returns the result
+    C(plugins/module_utils/_turn_probe/) package (standard library only) that returns the result
     dictionary, for tests and programs that do not go through Ansible.
 """
 
@@ -357,7 +357,8 @@ failure:
 """
 
 from ansible.module_utils.basic import AnsibleModule
-from ansible_collections.veza.coturn.plugins.module_utils._turn_probe import ARGUMENT_SPEC, ProbeParamError, run_probe
+from ansible_collections.veza.coturn.plugins.module_utils._turn_probe.params import ARGUMENT_SPEC, ProbeParamError
+from ansible_collections.veza.coturn.plugins.module_utils._turn_probe.probe import run_probe
 
 
 def main():
@@ -367,7 +368,8 @@ def main():
         required_together=[["username", "password"]],
     )
     try:
-        result = run_probe(module.params)
+        # The spec has checked types and choices; run_probe checks what it cannot express.
+        result = run_probe(module.params, spec_applied=True)
     except ProbeParamError as exc:
         module.fail_json(msg="turn_probe: %s" % exc, changed=False)
     msg = result.pop("msg")
