@@ -144,4 +144,4 @@ def test_runs_as_a_module_with_only_the_files_the_role_installs(tmp_path):
     assert "veza_coturn_relay_up{" in metrics_of(config)
     # Namespace packages up to module_utils; only the private packages have an __init__.py.
     inits = sorted(str(path.relative_to(package)) for path in root.rglob("__init__.py"))
-    assert inits == ["_relay_watch/__init__.py", "_stun/__init__.py", "_turn_probe/__init__.py"]
+    assert inits == ["_relay_watch/__init__.py", "_stun/__init__.py", "_turn_probe/__init__.py", "_turn_rest/__init__.py"]
