@@ -7,7 +7,8 @@ templating engine (the collection's filters loaded), one mode at a time:
 
 * turn_instance's device table: what each of nat, proxy, routed and macvlan
   asks Incus for (no relay range behind the proxy, ever);
-* coturn's derived defaults (where it listens, STUN only) and
+* what coturn is handed from turn_instance's published endpoint (where it
+  listens, STUN only; playbooks/vars/coturn_endpoint.yml) and
   turnserver.conf (external-ip only behind nat/proxy, TLS options valid for
   coturn 4.6.1);
 * the public NIC unit written inside routed and macvlan containers;
@@ -62,16 +63,32 @@ def _load(role, kind):
     return DataLoader().load_from_file(os.path.join(ROLES, role, kind, "main.yml"), trusted_as_template=True) or {}
 
 
+def _endpoint(variables):
+    """turn_instance_endpoint as roles/turn_instance/tasks/facts.yml publishes it for this host."""
+    task = DataLoader().load_from_file(os.path.join(ROLES, "turn_instance", "tasks", "facts.yml"),
+                                       trusted_as_template=True)[0]
+    scope = dict(variables, item=variables["inventory_hostname"], hostvars={})
+    scope.update(task["vars"])
+    return Templar(loader=DataLoader(), variables=scope).template(
+        task["ansible.builtin.set_fact"]["turn_instance_endpoint"])
+
+
 def _variables(role, **overrides):
     variables = {"inventory_hostname": "coturn-test", "ansible_managed": "Ansible managed"}
     if role == "coturn":
-        # coturn's defaults read turn_instance's variables, as on a site.
         variables.update(_load("turn_instance", "defaults"))
         variables["coturn_realm"] = "turn.example.test"
     variables.update(_load(role, "defaults"))
     variables.update(_load(role, "vars"))
     variables.update({"turn_instance_public_ip": PUBLIC, "turn_instance_ipv4_address": BRIDGE_IP,
                       "turn_instance_uplink": "uplink0"})
+    if role == "coturn":
+        # coturn is handed the endpoint turn_instance published, as
+        # playbooks/site.yml does (playbooks/vars/coturn_endpoint.yml).
+        variables.update({k: v for k, v in overrides.items() if k.startswith("turn_instance_")})
+        variables["turn_instance_endpoint"] = _endpoint(variables)
+        variables.update(DataLoader().load_from_file(os.path.join(REPO, "playbooks", "vars", "coturn_endpoint.yml"),
+                                                     trusted_as_template=True))
     variables.update(overrides)
     return variables
 
@@ -157,7 +174,7 @@ def test_exposure_marker_names_mode_and_address():
 
 
 # --------------------------------------------------------------------------
-# coturn: defaults derived from the exposure, turnserver.conf
+# coturn: what it is handed from the exposure's endpoint, turnserver.conf
 
 
 @pytest.mark.parametrize("mode, listening", [("nat", BRIDGE_IP), ("proxy", BRIDGE_IP),
