@@ -39,6 +39,7 @@ $(COLLECTION_LINK):
 	ln -sfn ../../.. $@
 
 lint: venv collection sanity
+	$(BIN)/black --check --quiet .
 	$(BIN)/yamllint --strict .
 	$(BIN)/ansible-lint --profile production
 	$(BIN)/python tests/check_argument_specs.py

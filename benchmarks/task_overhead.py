@@ -34,11 +34,15 @@ def playbook(host, tasks):
 
 
 def run(path, pipelining, inventory):
-    env = dict(os.environ, ANSIBLE_CONFIG=os.path.join(REPO, "ansible.cfg"),
-               ANSIBLE_PIPELINING="true" if pipelining else "false")
+    env = dict(
+        os.environ,
+        ANSIBLE_CONFIG=os.path.join(REPO, "ansible.cfg"),
+        ANSIBLE_PIPELINING="true" if pipelining else "false",
+    )
     start = time.monotonic()
-    subprocess.run([PLAYBOOK, "-i", inventory, path], cwd=REPO, env=env, check=True,
-                   stdout=subprocess.DEVNULL, timeout=600)
+    subprocess.run(
+        [PLAYBOOK, "-i", inventory, path], cwd=REPO, env=env, check=True, stdout=subprocess.DEVNULL, timeout=600
+    )
     return time.monotonic() - start
 
 
@@ -72,8 +76,7 @@ def main():
         os.unlink(handle.name)
         os.unlink(empty.name)
 
-    per_task = {p: (statistics.median(times[p]) - statistics.median(base[p])) / (args.tasks - 1)
-                for p in (True, False)}
+    per_task = {p: (statistics.median(times[p]) - statistics.median(base[p])) / (args.tasks - 1) for p in (True, False)}
     floor = statistics.median(raw)
     print(f"tasks per run: {args.tasks}, rounds: {args.rounds}, host: {args.host}")
     print(f"raw `incus exec true`:        {floor * 1000:7.1f} ms")

@@ -21,7 +21,7 @@ MISSING = object()
 
 def _show(value):
     if value is MISSING:
-        return '(none)'
+        return "(none)"
     return json.dumps(value, sort_keys=True)
 
 
@@ -33,29 +33,31 @@ def _same(spec_default, default):
 
 def problems():
     found = []
-    for role in sorted((ROOT / 'roles').iterdir()):
+    for role in sorted((ROOT / "roles").iterdir()):
         if not role.is_dir():
             continue
-        specs_file = role / 'meta' / 'argument_specs.yml'
-        defaults_file = role / 'defaults' / 'main.yml'
+        specs_file = role / "meta" / "argument_specs.yml"
+        defaults_file = role / "defaults" / "main.yml"
         if not specs_file.exists():
-            found.append(f'{role.name}: meta/argument_specs.yml is missing')
+            found.append(f"{role.name}: meta/argument_specs.yml is missing")
             continue
-        specs = yaml.safe_load(specs_file.read_text())['argument_specs']['main'].get('options', {})
+        specs = yaml.safe_load(specs_file.read_text())["argument_specs"]["main"].get("options", {})
         defaults = (yaml.safe_load(defaults_file.read_text()) or {}) if defaults_file.exists() else {}
         for key in sorted(set(defaults) - set(specs)):
-            found.append(f'{role.name}: {key} has a default but no argument spec')
+            found.append(f"{role.name}: {key} has a default but no argument spec")
         for key in sorted(set(specs) - set(defaults)):
-            found.append(f'{role.name}: {key} has an argument spec but no default')
+            found.append(f"{role.name}: {key} has an argument spec but no default")
         for key in sorted(set(specs) | set(defaults)):
-            if not key.startswith(role.name + '_'):
-                found.append(f'{role.name}: {key} is not prefixed with the role name')
+            if not key.startswith(role.name + "_"):
+                found.append(f"{role.name}: {key} is not prefixed with the role name")
         for key in sorted(set(specs) & set(defaults)):
-            stated = (specs[key] or {}).get('default', MISSING)
+            stated = (specs[key] or {}).get("default", MISSING)
             real = defaults[key]
             if not _same(stated, real):
-                found.append(f'{role.name}: {key}: meta/argument_specs.yml states default {_show(stated)}, '
-                             f'defaults/main.yml has {_show(real)}')
+                found.append(
+                    f"{role.name}: {key}: meta/argument_specs.yml states default {_show(stated)}, "
+                    f"defaults/main.yml has {_show(real)}"
+                )
     return found
 
 
@@ -63,9 +65,9 @@ def main():
     found = problems()
     for line in found:
         print(line)
-    print(f'argument specs: {len(found)} problem(s)')
+    print(f"argument specs: {len(found)} problem(s)")
     return 1 if found else 0
 
 
-if __name__ == '__main__':
+if __name__ == "__main__":
     sys.exit(main())

@@ -17,7 +17,9 @@ def value_problems(kinds, values, role):
     query('ansible.builtin.vars', *kinds, default=None) returns).
     """
     if not isinstance(kinds, dict):
-        raise AnsibleFilterError(f"value_problems: the input must be a dict of variable names to kinds, not {type(kinds).__name__}")
+        raise AnsibleFilterError(
+            f"value_problems: the input must be a dict of variable names to kinds, not {type(kinds).__name__}"
+        )
     values = list(values)
     if len(values) != len(kinds):
         raise AnsibleFilterError(f"value_problems: {len(kinds)} variable names but {len(values)} values")

@@ -100,11 +100,15 @@ class AptQuery:
                 with open(os.path.join(parts, "zz-veza-preflight.list"), "w", encoding="utf-8") as handle:
                     handle.write("".join(line + "\n" for line in sources))
             options = [
-                "-o", "Dir::State::Lists=" + os.path.join(scratch, "lists"),
-                "-o", "Dir::Cache=" + os.path.join(scratch, "cache"),
-                "-o", "Dir::Etc::SourceParts=" + parts,
+                "-o",
+                "Dir::State::Lists=" + os.path.join(scratch, "lists"),
+                "-o",
+                "Dir::Cache=" + os.path.join(scratch, "cache"),
+                "-o",
+                "Dir::Etc::SourceParts=" + parts,
                 # The scratch folder is root's: fetch as root rather than _apt.
-                "-o", "APT::Sandbox::User=root",
+                "-o",
+                "APT::Sandbox::User=root",
             ]
             rc, _out, err = self._run(["apt-get"] + options + ["-q", "update"])
             if rc != 0:
@@ -117,8 +121,14 @@ class AptQuery:
 def check(query, names, sources):
     """Sort ``names`` into installed, installable and missing; never changes the host."""
     invalid = bad_names(names)
-    result = {"apt": query.available(), "installed": {}, "installable": {}, "missing": [], "lists": "host",
-              "invalid": invalid}
+    result = {
+        "apt": query.available(),
+        "installed": {},
+        "installable": {},
+        "missing": [],
+        "lists": "host",
+        "invalid": invalid,
+    }
     names = [name for name in names if name not in invalid]
     if not result["apt"]:
         result["missing"] = invalid + names

@@ -61,10 +61,10 @@ def read(path, realm):
     try:
         conn = sqlite3.connect(pathlib.Path(path).absolute().as_uri() + "?mode=ro", uri=True)
         try:
-            secrets = [r[0] for r in conn.execute(
-                "SELECT value FROM turn_secret WHERE realm = ? ORDER BY rowid", (realm,))]
-            users = dict(conn.execute(
-                "SELECT name, hmackey FROM turnusers_lt WHERE realm = ?", (realm,)).fetchall())
+            secrets = [
+                r[0] for r in conn.execute("SELECT value FROM turn_secret WHERE realm = ? ORDER BY rowid", (realm,))
+            ]
+            users = dict(conn.execute("SELECT name, hmackey FROM turnusers_lt WHERE realm = ?", (realm,)).fetchall())
         finally:
             conn.close()
     except sqlite3.Error as exc:
@@ -104,14 +104,19 @@ def write(path, realm, todo):
     conn = sqlite3.connect(path, timeout=10)
     try:
         with conn:
-            conn.executemany("DELETE FROM turn_secret WHERE realm = ? AND value = ?",
-                             [(realm, s) for s in todo["remove_secrets"]])
-            conn.executemany("INSERT INTO turn_secret (realm, value) VALUES (?, ?)",
-                             [(realm, s) for s in todo["add_secrets"]])
-            conn.executemany("DELETE FROM turnusers_lt WHERE realm = ? AND name = ?",
-                             [(realm, n) for n in todo["remove_users"]])
-            conn.executemany("INSERT OR REPLACE INTO turnusers_lt (realm, name, hmackey) VALUES (?, ?, ?)",
-                             [(realm, n, todo["keys"][n]) for n in todo["add_users"] + todo["update_users"]])
+            conn.executemany(
+                "DELETE FROM turn_secret WHERE realm = ? AND value = ?", [(realm, s) for s in todo["remove_secrets"]]
+            )
+            conn.executemany(
+                "INSERT INTO turn_secret (realm, value) VALUES (?, ?)", [(realm, s) for s in todo["add_secrets"]]
+            )
+            conn.executemany(
+                "DELETE FROM turnusers_lt WHERE realm = ? AND name = ?", [(realm, n) for n in todo["remove_users"]]
+            )
+            conn.executemany(
+                "INSERT OR REPLACE INTO turnusers_lt (realm, name, hmackey) VALUES (?, ?, ?)",
+                [(realm, n, todo["keys"][n]) for n in todo["add_users"] + todo["update_users"]],
+            )
     except sqlite3.Error as exc:
         raise UserdbError(f"writing {path} failed: {exc}") from exc
     finally:

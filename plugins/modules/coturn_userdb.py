@@ -120,7 +120,15 @@ import os
 
 from ansible.module_utils.basic import AnsibleModule
 
-from ansible_collections.veza.coturn.plugins.module_utils._userdb import CHANGES, UserdbError, create, fingerprint, plan, read, write
+from ansible_collections.veza.coturn.plugins.module_utils._userdb import (
+    CHANGES,
+    UserdbError,
+    create,
+    fingerprint,
+    plan,
+    read,
+    write,
+)
 
 
 def main():
@@ -131,9 +139,14 @@ def main():
             secrets=dict(type="list", elements="str", default=[], no_log=True),
             # Names are not secret (and no_log on them would mask every
             # substring equal to a name, realm included); passwords are.
-            users=dict(type="list", elements="dict", default=[], options=dict(
-                name=dict(type="str", required=True),
-                password=dict(type="str", required=True, no_log=True))),
+            users=dict(
+                type="list",
+                elements="dict",
+                default=[],
+                options=dict(
+                    name=dict(type="str", required=True), password=dict(type="str", required=True, no_log=True)
+                ),
+            ),
             owner=dict(type="str", default="turnserver"),
             group=dict(type="str", default="turnserver"),
             schema=dict(type="path", default="/usr/share/coturn/schema.sql"),
@@ -146,8 +159,11 @@ def main():
         module.fail_json(msg="coturn_userdb: realm must not be empty")
     names = [u["name"] for u in p["users"]]
     if len(set(names)) != len(names):
-        module.fail_json(msg="coturn_userdb: users: each name may appear once (got "
-                             + ", ".join(sorted({n for n in names if names.count(n) > 1})) + " twice)")
+        module.fail_json(
+            msg="coturn_userdb: users: each name may appear once (got "
+            + ", ".join(sorted({n for n in names if names.count(n) > 1}))
+            + " twice)"
+        )
     for index, user in enumerate(p["users"]):
         if not user["name"] or ":" in user["name"]:
             module.fail_json(msg=f"coturn_userdb: users[{index}].name must be non-empty and without ':'")
@@ -189,8 +205,12 @@ def main():
         users_updated=todo["update_users"],
     )
     if module._diff:
-        result["diff"] = {"before": before, "after": after,
-                          "before_header": f"{path} ({realm})", "after_header": f"{path} ({realm})"}
+        result["diff"] = {
+            "before": before,
+            "after": after,
+            "before_header": f"{path} ({realm})",
+            "after_header": f"{path} ({realm})",
+        }
     module.exit_json(**result)
 
 

@@ -115,10 +115,14 @@ def main():
     names, sources = module.params["names"], module.params["sources"]
     bad = [line for line in sources if "\n" in line or "\r" in line or not line.startswith("deb ")]
     if bad:
-        module.fail_json(msg="host_packages: sources: each entry must be one line starting with 'deb ' "
-                             f"(got {', '.join(repr(line) for line in bad)})")
-    query = _apt.AptQuery(lambda argv: module.run_command(argv, environ_update=_apt.ENV),
-                          lambda tool: module.get_bin_path(tool) is not None)
+        module.fail_json(
+            msg="host_packages: sources: each entry must be one line starting with 'deb ' "
+            f"(got {', '.join(repr(line) for line in bad)})"
+        )
+    query = _apt.AptQuery(
+        lambda argv: module.run_command(argv, environ_update=_apt.ENV),
+        lambda tool: module.get_bin_path(tool) is not None,
+    )
     module.exit_json(changed=False, **_apt.check(query, names, sources))
 
 

@@ -63,23 +63,37 @@ actions:
 """
 
 from ansible.module_utils.basic import AnsibleModule
-from ansible_collections.veza.coturn.plugins.module_utils._incus.module import client_from_params, run_module, socket_spec
+from ansible_collections.veza.coturn.plugins.module_utils._incus.module import (
+    client_from_params,
+    run_module,
+    socket_spec,
+)
 from ansible_collections.veza.coturn.plugins.module_utils._incus.resources import remove_image
 
 
 def main():
     module = AnsibleModule(
         argument_spec=dict(
-            alias=dict(type='str', required=True),
-            state=dict(type='str', default='absent', choices=['absent']),
-            wait_timeout=dict(type='int', default=60),
-            **socket_spec()),
-        supports_check_mode=True)
+            alias=dict(type="str", required=True),
+            state=dict(type="str", default="absent", choices=["absent"]),
+            wait_timeout=dict(type="int", default=60),
+            **socket_spec(),
+        ),
+        supports_check_mode=True,
+    )
     params = module.params
-    run_module(module, 'incus_image', lambda: remove_image(
-        client_from_params(params), params['alias'], wait_timeout=params['wait_timeout'],
-        check_mode=module.check_mode, diff=module._diff))
+    run_module(
+        module,
+        "incus_image",
+        lambda: remove_image(
+            client_from_params(params),
+            params["alias"],
+            wait_timeout=params["wait_timeout"],
+            check_mode=module.check_mode,
+            diff=module._diff,
+        ),
+    )
 
 
-if __name__ == '__main__':
+if __name__ == "__main__":
     main()

@@ -75,28 +75,35 @@ metadata:
 """
 
 from ansible.module_utils.basic import AnsibleModule
-from ansible_collections.veza.coturn.plugins.module_utils._incus.module import client_from_params, run_module, socket_spec
+from ansible_collections.veza.coturn.plugins.module_utils._incus.module import (
+    client_from_params,
+    run_module,
+    socket_spec,
+)
 from ansible_collections.veza.coturn.plugins.module_utils._incus.resources import read
 
 
 def main():
     module = AnsibleModule(
         argument_spec=dict(
-            kind=dict(type='str', default='server',
-                      choices=['server', 'network', 'storage_pool', 'image_alias', 'instance']),
-            name=dict(type='str'),
-            project=dict(type='str'),
-            **socket_spec()),
-        required_if=[('kind', kind, ('name',)) for kind in ('network', 'storage_pool', 'image_alias', 'instance')],
-        supports_check_mode=True)
+            kind=dict(
+                type="str", default="server", choices=["server", "network", "storage_pool", "image_alias", "instance"]
+            ),
+            name=dict(type="str"),
+            project=dict(type="str"),
+            **socket_spec(),
+        ),
+        required_if=[("kind", kind, ("name",)) for kind in ("network", "storage_pool", "image_alias", "instance")],
+        supports_check_mode=True,
+    )
     params = module.params
 
     def work():
-        exists, metadata = read(client_from_params(params), params['kind'], params['name'], params['project'])
-        return {'changed': False, 'exists': exists, 'metadata': metadata}
+        exists, metadata = read(client_from_params(params), params["kind"], params["name"], params["project"])
+        return {"changed": False, "exists": exists, "metadata": metadata}
 
-    run_module(module, 'incus_info', work)
+    run_module(module, "incus_info", work)
 
 
-if __name__ == '__main__':
+if __name__ == "__main__":
     main()

@@ -296,33 +296,37 @@ from ansible_collections.veza.coturn.plugins.module_utils._incus.module import c
 
 def argument_spec():
     return dict(
-        name=dict(type='str', required=True),
-        state=dict(type='str', default='started', choices=['present', 'started', 'stopped', 'restarted', 'absent']),
-        project=dict(type='str', default='default'),
-        target=dict(type='str'),
-        type=dict(type='str', default='container', choices=['container', 'virtual-machine']),
-        source=dict(type='dict', options=dict(
-            type=dict(type='str', default='image', choices=['image', 'none']),
-            alias=dict(type='str'),
-            fingerprint=dict(type='str'),
-            server=dict(type='str'),
-            protocol=dict(type='str', choices=['simplestreams', 'incus']),
-            mode=dict(type='str', default='pull', choices=['pull']),
-        ), mutually_exclusive=[('alias', 'fingerprint')]),
-        profiles=dict(type='list', elements='str', default=['default']),
-        config=dict(type='dict'),
-        devices=dict(type='dict'),
-        ephemeral=dict(type='bool', default=False),
-        description=dict(type='str'),
-        socket=dict(type='path', default=DEFAULT_SOCKET),
-        url=dict(type='str'),
-        client_cert=dict(type='path'),
-        client_key=dict(type='path', no_log=False),
-        server_cert=dict(type='path'),
-        validate_certs=dict(type='bool', default=True),
-        wait_timeout=dict(type='int', default=60),
-        force_stop=dict(type='bool', default=False),
-        wait_for_ipv4=dict(type='bool', default=False),
+        name=dict(type="str", required=True),
+        state=dict(type="str", default="started", choices=["present", "started", "stopped", "restarted", "absent"]),
+        project=dict(type="str", default="default"),
+        target=dict(type="str"),
+        type=dict(type="str", default="container", choices=["container", "virtual-machine"]),
+        source=dict(
+            type="dict",
+            options=dict(
+                type=dict(type="str", default="image", choices=["image", "none"]),
+                alias=dict(type="str"),
+                fingerprint=dict(type="str"),
+                server=dict(type="str"),
+                protocol=dict(type="str", choices=["simplestreams", "incus"]),
+                mode=dict(type="str", default="pull", choices=["pull"]),
+            ),
+            mutually_exclusive=[("alias", "fingerprint")],
+        ),
+        profiles=dict(type="list", elements="str", default=["default"]),
+        config=dict(type="dict"),
+        devices=dict(type="dict"),
+        ephemeral=dict(type="bool", default=False),
+        description=dict(type="str"),
+        socket=dict(type="path", default=DEFAULT_SOCKET),
+        url=dict(type="str"),
+        client_cert=dict(type="path"),
+        client_key=dict(type="path", no_log=False),
+        server_cert=dict(type="path"),
+        validate_certs=dict(type="bool", default=True),
+        wait_timeout=dict(type="int", default=60),
+        force_stop=dict(type="bool", default=False),
+        wait_for_ipv4=dict(type="bool", default=False),
     )
 
 
@@ -331,12 +335,11 @@ def main():
 
     def work():
         params = normalize_params(module.params)
-        manager = InstanceManager(params, client_from_params(params), check_mode=module.check_mode,
-                                  diff=module._diff)
+        manager = InstanceManager(params, client_from_params(params), check_mode=module.check_mode, diff=module._diff)
         return manager.run()
 
     run_module(module, MODULE, work)
 
 
-if __name__ == '__main__':
+if __name__ == "__main__":
     main()

@@ -59,23 +59,38 @@ actions:
 """
 
 from ansible.module_utils.basic import AnsibleModule
-from ansible_collections.veza.coturn.plugins.module_utils._incus.module import client_from_params, run_module, socket_spec
+from ansible_collections.veza.coturn.plugins.module_utils._incus.module import (
+    client_from_params,
+    run_module,
+    socket_spec,
+)
 from ansible_collections.veza.coturn.plugins.module_utils._incus.resources import ensure_storage_pool
 
 
 def main():
     module = AnsibleModule(
         argument_spec=dict(
-            name=dict(type='str', required=True),
-            driver=dict(type='str', required=True),
-            config=dict(type='dict'),
-            **socket_spec()),
-        supports_check_mode=True)
+            name=dict(type="str", required=True),
+            driver=dict(type="str", required=True),
+            config=dict(type="dict"),
+            **socket_spec(),
+        ),
+        supports_check_mode=True,
+    )
     params = module.params
-    run_module(module, 'incus_storage_pool', lambda: ensure_storage_pool(
-        client_from_params(params), params['name'], params['driver'], params['config'],
-        check_mode=module.check_mode, diff=module._diff))
+    run_module(
+        module,
+        "incus_storage_pool",
+        lambda: ensure_storage_pool(
+            client_from_params(params),
+            params["name"],
+            params["driver"],
+            params["config"],
+            check_mode=module.check_mode,
+            diff=module._diff,
+        ),
+    )
 
 
-if __name__ == '__main__':
+if __name__ == "__main__":
     main()

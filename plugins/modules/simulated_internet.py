@@ -105,8 +105,9 @@ class _Net:
     def run(self, *argv, check=True):
         rc, out, err = self.module.run_command(list(argv))
         if check and rc != 0:
-            self.module.fail_json(msg=f"simulated_internet: {' '.join(argv)} failed: {err.strip() or out.strip()}",
-                                  actions=self.actions)
+            self.module.fail_json(
+                msg=f"simulated_internet: {' '.join(argv)} failed: {err.strip() or out.strip()}", actions=self.actions
+            )
         return rc, out
 
     def change(self, label, *commands):
@@ -140,45 +141,48 @@ def _guard_ruleset(table, bridge, allow):
         f"table inet {table} {{\n"
         f"  chain forward {{\n"
         f"    type filter hook forward priority filter - 5; policy accept;\n"
-        + (f"    iifname \"{bridge}\" ip daddr {{ {allow_set} }} accept\n" if allow else "")
-        + f"    iifname \"{bridge}\" ip daddr {{ {guarded} }} drop\n"
-        f"    iifname \"{bridge}\" ip6 daddr {{ fc00::/7, fe80::/10 }} drop\n"
+        + (f'    iifname "{bridge}" ip daddr {{ {allow_set} }} accept\n' if allow else "")
+        + f'    iifname "{bridge}" ip daddr {{ {guarded} }} drop\n'
+        f'    iifname "{bridge}" ip6 daddr {{ fc00::/7, fe80::/10 }} drop\n'
         f"  }}\n"
         f"}}\n"
     )
     digest = hashlib.sha256(body.encode()).hexdigest()[:16]
-    return body.replace("{\n  chain", f"{{\n  comment \"veza {digest}\"\n  chain", 1), digest
+    return body.replace("{\n  chain", f'{{\n  comment "veza {digest}"\n  chain', 1), digest
 
 
 def ensure_present(net, p):
     inet = p["namespace"]
     if not net.netns_exists(inet):
-        net.change(f"netns add {inet}",
-                   ["ip", "netns", "add", inet],
-                   ["ip", "-n", inet, "link", "set", "lo", "up"],
-                   ["ip", "-n", inet, "link", "add", "br0", "type", "bridge"],
-                   ["ip", "-n", inet, "link", "set", "br0", "up"])
+        net.change(
+            f"netns add {inet}",
+            ["ip", "netns", "add", inet],
+            ["ip", "-n", inet, "link", "set", "lo", "up"],
+            ["ip", "-n", inet, "link", "add", "br0", "type", "bridge"],
+            ["ip", "-n", inet, "link", "set", "br0", "up"],
+        )
     hif = p["host_interface"]
     if not net.link_exists(hif):
-        net.change(f"veth {hif}",
-                   ["ip", "link", "add", hif, "type", "veth", "peer", "name", "up0", "netns", inet],
-                   ["ip", "-n", inet, "link", "set", "up0", "master", "br0", "up"],
-                   ["ip", "link", "set", hif, "up"])
+        net.change(
+            f"veth {hif}",
+            ["ip", "link", "add", hif, "type", "veth", "peer", "name", "up0", "netns", inet],
+            ["ip", "-n", inet, "link", "set", "up0", "master", "br0", "up"],
+            ["ip", "link", "set", hif, "up"],
+        )
     if not net.has_address(hif, p["host_address"]):
-        net.change(f"address {p['host_address']} on {hif}",
-                   ["ip", "addr", "replace", p["host_address"], "dev", hif])
+        net.change(f"address {p['host_address']} on {hif}", ["ip", "addr", "replace", p["host_address"], "dev", hif])
     for host in p["hosts"]:
         ns, cidr = host["name"], host["address"]
         side = f"v-{ns}"[:15]
         if not net.netns_exists(ns):
-            net.change(f"netns add {ns}",
-                       ["ip", "netns", "add", ns],
-                       ["ip", "-n", ns, "link", "set", "lo", "up"])
+            net.change(f"netns add {ns}", ["ip", "netns", "add", ns], ["ip", "-n", ns, "link", "set", "lo", "up"])
         if not net.link_exists("eth0", ns):
-            net.change(f"veth {side}",
-                       ["ip", "link", "add", side, "netns", inet, "type", "veth", "peer", "name", "eth0", "netns", ns],
-                       ["ip", "-n", inet, "link", "set", side, "master", "br0", "up"],
-                       ["ip", "-n", ns, "link", "set", "eth0", "up"])
+            net.change(
+                f"veth {side}",
+                ["ip", "link", "add", side, "netns", inet, "type", "veth", "peer", "name", "eth0", "netns", ns],
+                ["ip", "-n", inet, "link", "set", side, "master", "br0", "up"],
+                ["ip", "-n", ns, "link", "set", "eth0", "up"],
+            )
         if not net.has_address("eth0", cidr, ns):
             net.change(f"address {cidr} in {ns}", ["ip", "-n", ns, "addr", "replace", cidr, "dev", "eth0"])
     if p["guard_bridge"]:
@@ -215,16 +219,25 @@ def ensure_absent(net, p):
 
 def _validate(module, p):
     for label, cidr in [("host_address", p["host_address"])] + [
-            (f"hosts[{i}].address", h["address"]) for i, h in enumerate(p["hosts"])]:
+        (f"hosts[{i}].address", h["address"]) for i, h in enumerate(p["hosts"])
+    ]:
         try:
             iface = ipaddress.ip_interface(cidr)
         except ValueError:
-            module.fail_json(msg=f"simulated_internet: {label} {cidr!r} is not an address with prefix such as 198.51.100.10/24")
+            module.fail_json(
+                msg=f"simulated_internet: {label} {cidr!r} is not an address with prefix such as 198.51.100.10/24"
+            )
         if "/" not in cidr:
-            module.fail_json(msg=f"simulated_internet: {label} {cidr!r} needs a prefix length, such as 198.51.100.10/24")
+            module.fail_json(
+                msg=f"simulated_internet: {label} {cidr!r} needs a prefix length, such as 198.51.100.10/24"
+            )
         if any(iface.network.overlaps(bad) for bad in _FORBIDDEN):
-            module.fail_json(msg=(f"simulated_internet: {label} {cidr} overlaps 192.0.2.0/24 or 203.0.113.0/24, where this "
-                                  "machine's uplink and package mirror live; use 198.51.100.0/24"))
+            module.fail_json(
+                msg=(
+                    f"simulated_internet: {label} {cidr} overlaps 192.0.2.0/24 or 203.0.113.0/24, where this "
+                    "machine's uplink and package mirror live; use 198.51.100.0/24"
+                )
+            )
     for name in [p["namespace"]] + [h["name"] for h in p["hosts"]]:
         if not name or len(name) > 12 or "/" in name:
             module.fail_json(msg=f"simulated_internet: namespace name {name!r} must be 1-12 characters without '/'")
@@ -239,9 +252,12 @@ def main():
             namespace=dict(type="str", default="vz-inet"),
             host_interface=dict(type="str", default="vzpub0"),
             host_address=dict(type="str", required=True),
-            hosts=dict(type="list", elements="dict", default=[], options=dict(
-                name=dict(type="str", required=True),
-                address=dict(type="str", required=True))),
+            hosts=dict(
+                type="list",
+                elements="dict",
+                default=[],
+                options=dict(name=dict(type="str", required=True), address=dict(type="str", required=True)),
+            ),
             guard_bridge=dict(type="str", default=""),
             guard_allow=dict(type="list", elements="str", default=[]),
         ),

@@ -83,7 +83,9 @@ def ip_range(value):
             low, high = ipaddress.ip_address(first), ipaddress.ip_address(last)
             if low.version == high.version and low <= high:
                 return text
-        raise AnsibleFilterError(f"ip_range: {value!r} is not FIRST-LAST with two addresses of one family, FIRST <= LAST")
+        raise AnsibleFilterError(
+            f"ip_range: {value!r} is not FIRST-LAST with two addresses of one family, FIRST <= LAST"
+        )
     if is_ip_literal(text):
         return text
     net = _network(text, "ip_range")
@@ -104,8 +106,12 @@ def ip_kind(value):
         raise AnsibleFilterError(f"ip_kind: {value!r} is not an IP address") from exc
     if isinstance(address, ipaddress.IPv6Address) and address.ipv4_mapped is not None:
         address = address.ipv4_mapped
-    for kind, flag in (("loopback", address.is_loopback), ("unspecified", address.is_unspecified),
-                       ("multicast", address.is_multicast), ("link-local", address.is_link_local)):
+    for kind, flag in (
+        ("loopback", address.is_loopback),
+        ("unspecified", address.is_unspecified),
+        ("multicast", address.is_multicast),
+        ("link-local", address.is_link_local),
+    ):
         if flag:
             return kind
     return "global" if address.is_global else "private"

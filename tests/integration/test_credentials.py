@@ -38,9 +38,12 @@ CLIENT_NS, PEER_NS, PEER_IP = "vz-client", "vz-peer", "198.51.100.20"
 INSTANCE = "coturn-local"
 
 pytestmark = pytest.mark.skipif(
-    os.environ.get("VEZA_INTEGRATION") != "1" or os.geteuid() != 0 or not shutil.which("incus")
+    os.environ.get("VEZA_INTEGRATION") != "1"
+    or os.geteuid() != 0
+    or not shutil.which("incus")
     or not shutil.which("turnutils_uclient"),
-    reason="needs VEZA_INTEGRATION=1, root, Incus and coturn's client tools")
+    reason="needs VEZA_INTEGRATION=1, root, Incus and coturn's client tools",
+)
 
 
 def deploy(extra=None, skip_verify=False, verbose=False):
@@ -52,8 +55,10 @@ def deploy(extra=None, skip_verify=False, verbose=False):
         cmd += ["--skip-tags", "verify"]
     env = dict(os.environ, ANSIBLE_CONFIG=os.path.join(REPO, "ansible.cfg"), ANSIBLE_NOCOLOR="1")
     proc = subprocess.run(cmd, cwd=REPO, env=env, capture_output=True, text=True, timeout=900, check=False)
-    recap = {m.group(1): {k: int(v) for k, v in re.findall(r"(\w+)=(\d+)", m.group(2))}
-             for m in re.finditer(r"^(\S+)\s+:\s+(ok=.*)$", proc.stdout, re.M)}
+    recap = {
+        m.group(1): {k: int(v) for k, v in re.findall(r"(\w+)=(\d+)", m.group(2))}
+        for m in re.finditer(r"^(\S+)\s+:\s+(ok=.*)$", proc.stdout, re.M)
+    }
     return proc.returncode, recap, proc.stdout + proc.stderr
 
 
@@ -63,8 +68,12 @@ def env_file():
 
 
 def coturn_pid():
-    out = subprocess.run(["incus", "exec", INSTANCE, "--", "systemctl", "show", "-p", "MainPID", "--value",
-                          "coturn"], capture_output=True, text=True, check=True).stdout.strip()
+    out = subprocess.run(
+        ["incus", "exec", INSTANCE, "--", "systemctl", "show", "-p", "MainPID", "--value", "coturn"],
+        capture_output=True,
+        text=True,
+        check=True,
+    ).stdout.strip()
     assert out not in ("", "0"), "coturn is not running"
     return out
 
@@ -72,15 +81,47 @@ def coturn_pid():
 def uclient(username, password):
     """coturn's own client from the simulated internet, two allocations relaying."""
     return subprocess.run(
-        ["ip", "netns", "exec", CLIENT_NS, "timeout", "20", "turnutils_uclient", "-u", username, "-w", password,
-         "-y", "-n", "10", "-m", "1", "-l", "120", PUBLIC_IP],
-        capture_output=True, text=True, check=False)
+        [
+            "ip",
+            "netns",
+            "exec",
+            CLIENT_NS,
+            "timeout",
+            "20",
+            "turnutils_uclient",
+            "-u",
+            username,
+            "-w",
+            password,
+            "-y",
+            "-n",
+            "10",
+            "-m",
+            "1",
+            "-l",
+            "120",
+            PUBLIC_IP,
+        ],
+        capture_output=True,
+        text=True,
+        check=False,
+    )
 
 
 def probe(username, password, checks=("allocate", "permission", "peer_first")):
-    return run_probe(dict(host=PUBLIC_IP, username=username, password=password, netns=CLIENT_NS,
-                          peer_netns=PEER_NS, peer_address=PEER_IP, expected_relayed_ip=PUBLIC_IP,
-                          checks=list(checks), timeout=3))
+    return run_probe(
+        dict(
+            host=PUBLIC_IP,
+            username=username,
+            password=password,
+            netns=CLIENT_NS,
+            peer_netns=PEER_NS,
+            peer_address=PEER_IP,
+            expected_relayed_ip=PUBLIC_IP,
+            checks=list(checks),
+            timeout=3,
+        )
+    )
 
 
 def secret_values():

@@ -45,13 +45,20 @@ MAX_SECONDS = 240
 
 def rotate(*extra, wait=True):
     """Run rotate_credentials.yml; return the Popen (wait=False) or (rc, output)."""
-    cmd = [PLAYBOOK, "playbooks/rotate_credentials.yml", "-i", "inventory/local",
-           "-e", json.dumps({"webrtc_backend_env_reload_command": RELOAD_COMMAND})]
+    cmd = [
+        PLAYBOOK,
+        "playbooks/rotate_credentials.yml",
+        "-i",
+        "inventory/local",
+        "-e",
+        json.dumps({"webrtc_backend_env_reload_command": RELOAD_COMMAND}),
+    ]
     for item in extra:
         cmd += ["-e", item]
     env = dict(os.environ, ANSIBLE_CONFIG=os.path.join(REPO, "ansible.cfg"), ANSIBLE_NOCOLOR="1")
-    proc = subprocess.Popen(cmd, cwd=REPO, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
-                            text=True, start_new_session=True)
+    proc = subprocess.Popen(
+        cmd, cwd=REPO, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True, start_new_session=True
+    )
     if not wait:
         return proc
     out, _err = proc.communicate(timeout=MAX_SECONDS)
@@ -60,6 +67,7 @@ def rotate(*extra, wait=True):
 
 def recap_changed(output):
     import re
+
     return {m.group(1): int(m.group(2)) for m in re.finditer(r"^(\S+)\s+:\s+ok=\d+\s+changed=(\d+)", output, re.M)}
 
 
@@ -180,8 +188,9 @@ def test_rotation_drops_nothing_and_restarts_nothing(clean_site):
     relay.thread.start()
     watcher.thread.start()
     try:
-        rc, out = rotate("credential_rotation_start=true", "credential_rotation_grace_seconds=5",
-                         "credential_rotation_wait=true")
+        rc, out = rotate(
+            "credential_rotation_start=true", "credential_rotation_grace_seconds=5", "credential_rotation_wait=true"
+        )
         assert rc == 0, out[-3000:]
         time.sleep(1)
     finally:
@@ -218,13 +227,17 @@ def test_stop_after_switch_then_retire(clean_site):
     assert switched["WEBRTC_TURN_SHARED_SECRET"] != old["WEBRTC_TURN_SHARED_SECRET"]
     # Both are accepted until retirement.
     for env in (old, switched):
-        assert probe(env["WEBRTC_TURN_USERNAME"], env["WEBRTC_TURN_CREDENTIAL"], checks=("allocate",))["failure"] is None
+        assert (
+            probe(env["WEBRTC_TURN_USERNAME"], env["WEBRTC_TURN_CREDENTIAL"], checks=("allocate",))["failure"] is None
+        )
     time.sleep(3.5)
     rc, out = rotate()
     assert rc == 0, out[-2000:]
     assert env_file() == switched and reloads() == 1
-    assert probe(old["WEBRTC_TURN_USERNAME"], old["WEBRTC_TURN_CREDENTIAL"],
-                 checks=("allocate",))["failure"]["class"] == "unauthorized"
+    assert (
+        probe(old["WEBRTC_TURN_USERNAME"], old["WEBRTC_TURN_CREDENTIAL"], checks=("allocate",))["failure"]["class"]
+        == "unauthorized"
+    )
 
 
 @pytest.mark.parametrize("interrupt_when", ["state_written", "env_switched"])
@@ -233,8 +246,12 @@ def test_interrupted_rotation_converges(clean_site, interrupt_when):
     watcher.thread.start()
     try:
         before = backend.read()
-        proc = rotate("credential_rotation_start=true", "credential_rotation_grace_seconds=30",
-                      "credential_rotation_wait=true", wait=False)
+        proc = rotate(
+            "credential_rotation_start=true",
+            "credential_rotation_grace_seconds=30",
+            "credential_rotation_wait=true",
+            wait=False,
+        )
         end = time.monotonic() + 120
         while time.monotonic() < end and proc.poll() is None:
             if interrupt_when == "state_written" and os.path.exists(STATE_FILE):

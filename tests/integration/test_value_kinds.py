@@ -34,78 +34,80 @@ import playbook_output
 from playbook_output import PREFLIGHT_PLAY
 
 pytestmark = pytest.mark.skipif(
-    not (os.environ.get('VEZA_INTEGRATION') == '1' and os.geteuid() == 0 and shutil.which('incus')),
-    reason='needs VEZA_INTEGRATION=1, root and the incus client')
+    not (os.environ.get("VEZA_INTEGRATION") == "1" and os.geteuid() == 0 and shutil.which("incus")),
+    reason="needs VEZA_INTEGRATION=1, root and the incus client",
+)
 
 REPO = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 
 PAYLOADS = {
-    'newline-directive': 'x\nno-auth',
-    'hash': 'x#no-auth',
-    'spaces-around': ' x ',
-    'empty': '',
-    'non-ascii': 'tür.example.org',
-    'ten-thousand': 'a' * 10000,
+    "newline-directive": "x\nno-auth",
+    "hash": "x#no-auth",
+    "spaces-around": " x ",
+    "empty": "",
+    "non-ascii": "tür.example.org",
+    "ten-thousand": "a" * 10000,
 }
 
 # (kind, payload) pairs a role takes, and why. Everything else is refused.
 _EMPTY_OK = 'empty means "not set" for this option (its default is empty)'
 ACCEPTED = {
-    ('local_path', 'non-ascii'): 'a controller path read by Python, never written into a file or a command line',
-    ('local_path', 'hash'): 'a controller path read by Python; "#" is a file-name character there',
-    ('command', 'non-ascii'): 'the reload command runs as an argument vector, never written to a file',
-    ('command', 'hash'): 'the reload command runs as an argument vector without a shell: "#" is no comment',
-    ('incus_config', 'newline-directive'): 'Incus takes config as JSON; raw.lxc and cloud-init values span lines',
-    ('incus_config', 'hash'): 'Incus takes config as JSON through its API',
-    ('incus_config', 'spaces-around'): 'Incus takes config as JSON through its API',
-    ('incus_config', 'empty'): 'an empty Incus config value unsets the key',
-    ('incus_config', 'non-ascii'): 'Incus takes config as JSON through its API',
-    ('incus_config', 'ten-thousand'): 'Incus config values may be long (cloud-init user data)',
-    ('pem', 'hash'): None, ('pem_key', 'hash'): None,  # refused: no BEGIN line
+    ("local_path", "non-ascii"): "a controller path read by Python, never written into a file or a command line",
+    ("local_path", "hash"): 'a controller path read by Python; "#" is a file-name character there',
+    ("command", "non-ascii"): "the reload command runs as an argument vector, never written to a file",
+    ("command", "hash"): 'the reload command runs as an argument vector without a shell: "#" is no comment',
+    ("incus_config", "newline-directive"): "Incus takes config as JSON; raw.lxc and cloud-init values span lines",
+    ("incus_config", "hash"): "Incus takes config as JSON through its API",
+    ("incus_config", "spaces-around"): "Incus takes config as JSON through its API",
+    ("incus_config", "empty"): "an empty Incus config value unsets the key",
+    ("incus_config", "non-ascii"): "Incus takes config as JSON through its API",
+    ("incus_config", "ten-thousand"): "Incus config values may be long (cloud-init user data)",
+    ("pem", "hash"): None,
+    ("pem_key", "hash"): None,  # refused: no BEGIN line
 }
 
 
 def _kinds(role):
-    with open(os.path.join(REPO, 'roles', role, 'vars', 'main.yml'), encoding='utf-8') as f:
-        return yaml.safe_load(f)['__%s_value_kinds' % role]
+    with open(os.path.join(REPO, "roles", role, "vars", "main.yml"), encoding="utf-8") as f:
+        return yaml.safe_load(f)["__%s_value_kinds" % role]
 
 
 def _options(role):
-    with open(os.path.join(REPO, 'roles', role, 'meta', 'argument_specs.yml'), encoding='utf-8') as f:
-        return yaml.safe_load(f)['argument_specs']['main']['options']
+    with open(os.path.join(REPO, "roles", role, "meta", "argument_specs.yml"), encoding="utf-8") as f:
+        return yaml.safe_load(f)["argument_specs"]["main"]["options"]
 
 
 def _accepted(kind, payload):
     if ACCEPTED.get((kind, payload)):
         return ACCEPTED[(kind, payload)]
-    if payload == 'empty' and kind.endswith('_or_empty'):
+    if payload == "empty" and kind.endswith("_or_empty"):
         return _EMPTY_OK
-    base = kind[:-len('_or_empty')] if kind.endswith('_or_empty') else kind
+    base = kind[: -len("_or_empty")] if kind.endswith("_or_empty") else kind
     return ACCEPTED.get((base, payload))
 
 
 def _value(option, payload):
     text = PAYLOADS[payload]
-    if option.get('type') == 'dict':
-        return {'user.veza-test': text}
-    if option.get('type') == 'list' and option.get('elements') == 'dict':
-        return [{'name': text, 'password': text, 'address': text}]
-    if option.get('type') == 'list':
+    if option.get("type") == "dict":
+        return {"user.veza-test": text}
+    if option.get("type") == "list" and option.get("elements") == "dict":
+        return [{"name": text, "password": text, "address": text}]
+    if option.get("type") == "list":
         return [text]
     return text
 
 
 def _cases():
-    for path in sorted(glob.glob(os.path.join(REPO, 'roles', '*', 'meta', 'argument_specs.yml'))):
+    for path in sorted(glob.glob(os.path.join(REPO, "roles", "*", "meta", "argument_specs.yml"))):
         role = path.split(os.sep)[-3]
         for payload in PAYLOADS:
-            yield pytest.param(role, payload, id='%s-%s' % (role, payload))
+            yield pytest.param(role, payload, id="%s-%s" % (role, payload))
 
 
-@pytest.mark.parametrize('role, payload', list(_cases()))
+@pytest.mark.parametrize("role, payload", list(_cases()))
 def test_every_string_option_refuses_or_takes_with_reason(role, payload, run_playbook, host_state):
     kinds, options = _kinds(role), _options(role)
-    fed = {name: _value(options[name], payload) for name in kinds if not options[name].get('choices')}
+    fed = {name: _value(options[name], payload) for name in kinds if not options[name].get("choices")}
     refused = sorted(n for n in fed if not _accepted(kinds[n], payload))
     # A list of dicts whose keys take the payload (empty password?) still
     # has a key that refuses it: every dict kind refuses every payload here.
@@ -113,14 +115,17 @@ def test_every_string_option_refuses_or_takes_with_reason(role, payload, run_pla
     rc, output = run_playbook(fed, timeout=300)
     after = host_state()
     if after != before:
-        pytest.fail('the run changed this host:\n' + playbook_output.state_diff(before, after), pytrace=False)
-    assert 'Traceback' not in output, output
+        pytest.fail("the run changed this host:\n" + playbook_output.state_diff(before, after), pytrace=False)
+    assert "Traceback" not in output, output
     plays = playbook_output.plays(output)
-    assert rc != 0 and plays and plays[0][0] == PREFLIGHT_PLAY and len(plays) == 1, (
-        'not stopped in preflight (rc %s): %s\n%s' % (rc, [p for p, dummy in plays], output[-4000:]))
-    message = '\n'.join(playbook_output.errors(plays[0][1]))
-    missing = [n for n in refused if '%s: %s ' % (role, n) not in message and '%s: %s[' % (role, n) not in message]
-    assert not missing, 'not named: %s\n%s' % (missing, message)
-    wrongly = [n for n in fed if n not in refused and ('%s: %s ' % (role, n) in message or '%s: %s[' % (role, n) in message)]
-    assert not wrongly, 'refused although ACCEPTED says it is taken: %s\n%s' % (wrongly, message)
-    assert 'a' * 100 not in message, 'a 10,000-character value was echoed whole'
+    assert (
+        rc != 0 and plays and plays[0][0] == PREFLIGHT_PLAY and len(plays) == 1
+    ), "not stopped in preflight (rc %s): %s\n%s" % (rc, [p for p, dummy in plays], output[-4000:])
+    message = "\n".join(playbook_output.errors(plays[0][1]))
+    missing = [n for n in refused if "%s: %s " % (role, n) not in message and "%s: %s[" % (role, n) not in message]
+    assert not missing, "not named: %s\n%s" % (missing, message)
+    wrongly = [
+        n for n in fed if n not in refused and ("%s: %s " % (role, n) in message or "%s: %s[" % (role, n) in message)
+    ]
+    assert not wrongly, "refused although ACCEPTED says it is taken: %s\n%s" % (wrongly, message)
+    assert "a" * 100 not in message, "a 10,000-character value was echoed whole"

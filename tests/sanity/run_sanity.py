@@ -99,8 +99,11 @@ def main():
     """Copy, bootstrap, run; exit with ansible-test's status."""
     # ansible-test only warns and skips its shellcheck test without it.
     if not shutil.which("shellcheck"):
-        print("sanity: shellcheck is not installed, and ansible-test would skip its shellcheck test;"
-              " `make test-prerequisites` installs it (Debian package shellcheck).", file=sys.stderr)
+        print(
+            "sanity: shellcheck is not installed, and ansible-test would skip its shellcheck test;"
+            " `make test-prerequisites` installs it (Debian package shellcheck).",
+            file=sys.stderr,
+        )
         return 1
     copy_checkout()
     write_bootstrap()

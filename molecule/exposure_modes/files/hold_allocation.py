@@ -32,8 +32,7 @@ def cert_sha256(transport):
 
 def main():
     parser = argparse.ArgumentParser()
-    for opt in ("host", "server-name", "ca-file", "netns", "username", "realm", "ready", "go", "result",
-                "collections"):
+    for opt in ("host", "server-name", "ca-file", "netns", "username", "realm", "ready", "go", "result", "collections"):
         parser.add_argument("--" + opt, required=True)
     parser.add_argument("--tls-port", type=int, default=5349)
     parser.add_argument("--udp-port", type=int, default=3478)
@@ -46,8 +45,9 @@ def main():
     step = 5.0
 
     def client(kind, port):
-        transport = _stun.open_transport(kind, args.host, port, step, ns=args.netns,
-                                         server_name=args.server_name, ca_file=args.ca_file)
+        transport = _stun.open_transport(
+            kind, args.host, port, step, ns=args.netns, server_name=args.server_name, ca_file=args.ca_file
+        )
         turn = _stun.TurnClient(transport, args.username, password, software="veza.coturn renewal check")
         try:
             turn.allocate(time.monotonic() + step, lifetime=600)
@@ -79,8 +79,9 @@ def main():
             result[name + "_refresh"] = "ok, lifetime %s" % answer.lifetime()
         except Exception as exc:  # pylint: disable=broad-except
             result[name + "_refresh"] = "failed: %s" % exc
-    fresh = _stun.open_transport("tls", args.host, args.tls_port, step, ns=args.netns,
-                                 server_name=args.server_name, ca_file=args.ca_file)
+    fresh = _stun.open_transport(
+        "tls", args.host, args.tls_port, step, ns=args.netns, server_name=args.server_name, ca_file=args.ca_file
+    )
     result["cert_after"] = cert_sha256(fresh)
     fresh.close()
     for turn in (tls, udp):

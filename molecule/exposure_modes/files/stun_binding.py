@@ -33,11 +33,16 @@ def main():
         start = time.monotonic()
         try:
             answer = client.binding(start + timeout)
-            answers.append({"mapped": _stun.format_address(answer.mapped_address()),
-                            "ms": round((time.monotonic() - start) * 1000, 2)})
+            answers.append(
+                {
+                    "mapped": _stun.format_address(answer.mapped_address()),
+                    "ms": round((time.monotonic() - start) * 1000, 2),
+                }
+            )
         except (_stun.StunError, OSError) as exc:
-            answers.append({"error": "%s: %s" % (type(exc).__name__, exc),
-                            "ms": round((time.monotonic() - start) * 1000, 2)})
+            answers.append(
+                {"error": "%s: %s" % (type(exc).__name__, exc), "ms": round((time.monotonic() - start) * 1000, 2)}
+            )
     sock.close()
     print(json.dumps({"source_port": source_port, "answers": answers}))
     return 0

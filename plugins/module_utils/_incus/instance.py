@@ -24,7 +24,7 @@ from ansible_collections.veza.coturn.plugins.module_utils._incus.instance_view i
 )
 
 # The writable part of an instance (what PUT /1.0/instances/<name> takes).
-WRITABLE = ('architecture', 'config', 'devices', 'ephemeral', 'profiles', 'stateful', 'description')
+WRITABLE = ("architecture", "config", "devices", "ephemeral", "profiles", "stateful", "description")
 
 
 class InstanceManager:
@@ -37,86 +37,102 @@ class InstanceManager:
     the result dict or raises :class:`ModuleFailure`.
     """
 
-    def __init__(self, params, client, check_mode=False, diff=False,
-                 sleep=time.sleep, clock=time.monotonic):
+    def __init__(self, params, client, check_mode=False, diff=False, sleep=time.sleep, clock=time.monotonic):
         self.p = params
         self.client = client
         self.check_mode = check_mode
         self.diff = diff
         self.sleep = sleep
         self.clock = clock
-        self.actions = []   # planned (and, outside check mode, performed) in order
-        self.done = []      # performed so far (reported when a later step fails)
+        self.actions = []  # planned (and, outside check mode, performed) in order
+        self.done = []  # performed so far (reported when a later step fails)
         self.warnings = []
-        self.name = self.p['name']
-        self.quoted = urllib.parse.quote(self.name, safe='')
-        self.path = '/1.0/instances/%s' % self.quoted
+        self.name = self.p["name"]
+        self.quoted = urllib.parse.quote(self.name, safe="")
+        self.path = "/1.0/instances/%s" % self.quoted
 
     # -- API helpers --------------------------------------------------------
     def _query(self, **extra):
-        q = {'project': self.p['project']}
+        q = {"project": self.p["project"]}
         q.update(extra)
         return q
 
     def _api(self, what, method, path, body=None, query=None, headers=None, wait_timeout=None):
         try:
-            return self.client.request(method, path, body=body, query=query or self._query(),
-                                       headers=headers,
-                                       wait_timeout=wait_timeout or self.p['wait_timeout'])
+            return self.client.request(
+                method,
+                path,
+                body=body,
+                query=query or self._query(),
+                headers=headers,
+                wait_timeout=wait_timeout or self.p["wait_timeout"],
+            )
         except IncusError as exc:
-            raise ModuleFailure('Incus refused to %s instance "%s": %s' % (what, self.name, exc.error),
-                                error_code=exc.status, actions=list(self.done))
+            raise ModuleFailure(
+                'Incus refused to %s instance "%s": %s' % (what, self.name, exc.error),
+                error_code=exc.status,
+                actions=list(self.done),
+            )
 
     def fetch(self):
         """Return ``(instance, etag)``, ``(None, None)`` when it does not exist."""
         try:
-            return self.client.request('GET', self.path, query=self._query())
+            return self.client.request("GET", self.path, query=self._query())
         except IncusError as exc:
             if exc.not_found:
                 return None, None
-            raise ModuleFailure('Incus refused to read instance "%s": %s' % (self.name, exc.error),
-                                error_code=exc.status, actions=list(self.done))
+            raise ModuleFailure(
+                'Incus refused to read instance "%s": %s' % (self.name, exc.error),
+                error_code=exc.status,
+                actions=list(self.done),
+            )
 
     def fetch_state(self):
         try:
-            meta, dummy = self.client.request('GET', self.path + '/state', query=self._query())
+            meta, dummy = self.client.request("GET", self.path + "/state", query=self._query())
         except IncusError as exc:
             if exc.not_found:
                 return None
-            raise ModuleFailure('Incus refused to read the state of instance "%s": %s'
-                                % (self.name, exc.error), error_code=exc.status,
-                                actions=list(self.done))
+            raise ModuleFailure(
+                'Incus refused to read the state of instance "%s": %s' % (self.name, exc.error),
+                error_code=exc.status,
+                actions=list(self.done),
+            )
         return meta or {}
 
     def _check_source(self):
-        src = self.p['source']
+        src = self.p["source"]
         if src is None:
             raise ModuleFailure(
                 '%s: source: required to create instance "%s" (it does not exist in project "%s")'
-                % (MODULE, self.name, self.p['project']), actions=list(self.done))
-        if src['type'] != 'image' or src.get('server'):
+                % (MODULE, self.name, self.p["project"]),
+                actions=list(self.done),
+            )
+        if src["type"] != "image" or src.get("server"):
             return
-        if 'alias' in src:
-            path = '/1.0/images/aliases/%s' % urllib.parse.quote(src['alias'], safe='')
-            label = 'source.alias: image alias "%s"' % src['alias']
+        if "alias" in src:
+            path = "/1.0/images/aliases/%s" % urllib.parse.quote(src["alias"], safe="")
+            label = 'source.alias: image alias "%s"' % src["alias"]
         else:
-            path = '/1.0/images/%s' % urllib.parse.quote(src['fingerprint'], safe='')
-            label = 'source.fingerprint: image "%s"' % src['fingerprint']
+            path = "/1.0/images/%s" % urllib.parse.quote(src["fingerprint"], safe="")
+            label = 'source.fingerprint: image "%s"' % src["fingerprint"]
         try:
-            self.client.request('GET', path, query=self._query())
+            self.client.request("GET", path, query=self._query())
         except IncusError as exc:
             if exc.not_found:
                 raise ModuleFailure(
                     '%s: %s does not exist on the Incus daemon (project "%s"); import the image '
-                    'or set source.server to pull it from a remote' % (MODULE, label, self.p['project']),
-                    actions=list(self.done))
-            raise ModuleFailure('Incus refused to look up %s: %s' % (label, exc.error),
-                                error_code=exc.status, actions=list(self.done))
+                    "or set source.server to pull it from a remote" % (MODULE, label, self.p["project"]),
+                    actions=list(self.done),
+                )
+            raise ModuleFailure(
+                "Incus refused to look up %s: %s" % (label, exc.error), error_code=exc.status, actions=list(self.done)
+            )
 
     # -- desired state ------------------------------------------------------
     def desired_config(self, current):
         config = dict(current or {})
-        for key, value in (self.p['config'] or {}).items():
+        for key, value in (self.p["config"] or {}).items():
             if value is None:
                 config.pop(key, None)
             else:
@@ -124,131 +140,137 @@ class InstanceManager:
         return config
 
     def desired_devices(self, current):
-        if self.p['devices'] is None:
+        if self.p["devices"] is None:
             return copy.deepcopy(current or {})
-        return copy.deepcopy(self.p['devices'])
+        return copy.deepcopy(self.p["devices"])
 
     def _desired_writable(self, inst):
         body = dict((k, copy.deepcopy(inst.get(k))) for k in WRITABLE if k in inst)
-        body['config'] = self.desired_config(inst.get('config'))
-        body['devices'] = self.desired_devices(inst.get('devices'))
-        body['profiles'] = list(self.p['profiles'])
-        body['ephemeral'] = self.p['ephemeral']
-        if self.p['description'] is not None:
-            body['description'] = self.p['description']
+        body["config"] = self.desired_config(inst.get("config"))
+        body["devices"] = self.desired_devices(inst.get("devices"))
+        body["profiles"] = list(self.p["profiles"])
+        body["ephemeral"] = self.p["ephemeral"]
+        if self.p["description"] is not None:
+            body["description"] = self.p["description"]
         return body
 
     def update_needed(self, inst):
         want = self._desired_writable(inst)
-        for key in ('config', 'devices', 'profiles', 'ephemeral', 'description'):
+        for key in ("config", "devices", "profiles", "ephemeral", "description"):
             if key in want and want[key] != inst.get(key):
                 return True
         return False
 
     def state_actions(self, status):
-        state = self.p['state']
-        if state == 'started':
-            if status == 'Running':
+        state = self.p["state"]
+        if state == "started":
+            if status == "Running":
                 return []
-            return ['unfreeze'] if status == 'Frozen' else ['start']
-        if state == 'stopped':
-            return ['stop'] if status in ('Running', 'Frozen') else []
-        if state == 'restarted':
-            if status == 'Running':
-                return ['restart']
-            return ['unfreeze', 'restart'] if status == 'Frozen' else ['start']
+            return ["unfreeze"] if status == "Frozen" else ["start"]
+        if state == "stopped":
+            return ["stop"] if status in ("Running", "Frozen") else []
+        if state == "restarted":
+            if status == "Running":
+                return ["restart"]
+            return ["unfreeze", "restart"] if status == "Frozen" else ["start"]
         return []
 
     def view(self, inst, status=None):
         """The managed view used for the diff."""
         if inst is None:
-            return {'state': 'absent'}
-        declared = self.p['config'] or {}
-        config = inst.get('config') or {}
+            return {"state": "absent"}
+        declared = self.p["config"] or {}
+        config = inst.get("config") or {}
         out = {
-            'state': status_to_state(status or inst.get('status')),
-            'profiles': list(inst.get('profiles') or []),
-            'config': dict((k, config[k]) for k in sorted(declared) if k in config),
-            'devices': copy.deepcopy(inst.get('devices') or {}),
-            'ephemeral': bool(inst.get('ephemeral')),
+            "state": status_to_state(status or inst.get("status")),
+            "profiles": list(inst.get("profiles") or []),
+            "config": dict((k, config[k]) for k in sorted(declared) if k in config),
+            "devices": copy.deepcopy(inst.get("devices") or {}),
+            "ephemeral": bool(inst.get("ephemeral")),
         }
-        if self.p['description'] is not None:
-            out['description'] = inst.get('description', '')
+        if self.p["description"] is not None:
+            out["description"] = inst.get("description", "")
         return out
 
     # -- writes -------------------------------------------------------------
     def _create(self):
-        src = dict(self.p['source'])
+        src = dict(self.p["source"])
         body = {
-            'name': self.name,
-            'type': self.p['type'],
-            'source': src,
-            'profiles': list(self.p['profiles']),
-            'config': dict((k, v) for k, v in (self.p['config'] or {}).items() if v is not None),
-            'devices': copy.deepcopy(self.p['devices'] or {}),
-            'ephemeral': self.p['ephemeral'],
-            'start': False,
+            "name": self.name,
+            "type": self.p["type"],
+            "source": src,
+            "profiles": list(self.p["profiles"]),
+            "config": dict((k, v) for k, v in (self.p["config"] or {}).items() if v is not None),
+            "devices": copy.deepcopy(self.p["devices"] or {}),
+            "ephemeral": self.p["ephemeral"],
+            "start": False,
         }
-        if self.p['description'] is not None:
-            body['description'] = self.p['description']
+        if self.p["description"] is not None:
+            body["description"] = self.p["description"]
         query = self._query()
-        if self.p['target']:
-            query['target'] = self.p['target']
+        if self.p["target"]:
+            query["target"] = self.p["target"]
         try:
-            self.client.request('POST', '/1.0/instances', body=body, query=query,
-                                wait_timeout=max(self.p['wait_timeout'], 60) * 5)
+            self.client.request(
+                "POST", "/1.0/instances", body=body, query=query, wait_timeout=max(self.p["wait_timeout"], 60) * 5
+            )
         except IncusError as exc:
             label = []
-            if src.get('alias'):
-                label.append('source.alias "%s"' % src['alias'])
-            elif src.get('fingerprint'):
-                label.append('source.fingerprint "%s"' % src['fingerprint'])
-            if src.get('server'):
-                label.append('source.server %s' % src['server'])
-            if self.p['target']:
-                label.append('target "%s"' % self.p['target'])
-            raise ModuleFailure('Incus refused to create instance "%s": %s%s'
-                                % (self.name, exc.error,
-                                   ' (%s)' % ', '.join(label) if label else ''),
-                                error_code=exc.status, actions=list(self.done))
+            if src.get("alias"):
+                label.append('source.alias "%s"' % src["alias"])
+            elif src.get("fingerprint"):
+                label.append('source.fingerprint "%s"' % src["fingerprint"])
+            if src.get("server"):
+                label.append("source.server %s" % src["server"])
+            if self.p["target"]:
+                label.append('target "%s"' % self.p["target"])
+            raise ModuleFailure(
+                'Incus refused to create instance "%s": %s%s'
+                % (self.name, exc.error, " (%s)" % ", ".join(label) if label else ""),
+                error_code=exc.status,
+                actions=list(self.done),
+            )
 
     def _update(self):
         inst, etag = self.fetch()
         if inst is None:
-            raise ModuleFailure('Incus refused to update instance "%s": it disappeared' % self.name,
-                                actions=list(self.done))
+            raise ModuleFailure(
+                'Incus refused to update instance "%s": it disappeared' % self.name, actions=list(self.done)
+            )
         body = self._desired_writable(inst)
-        headers = {'If-Match': etag} if etag else None
-        self._api('update', 'PUT', self.path, body=body, headers=headers)
+        headers = {"If-Match": etag} if etag else None
+        self._api("update", "PUT", self.path, body=body, headers=headers)
 
     def _change_state(self, action):
-        force = self.p['force_stop']
-        body = {'action': action, 'timeout': self.p['wait_timeout'], 'force': False, 'stateful': False}
-        if action in ('stop', 'restart'):
-            body['force'] = force
-        if action == 'stop':
+        force = self.p["force_stop"]
+        body = {"action": action, "timeout": self.p["wait_timeout"], "force": False, "stateful": False}
+        if action in ("stop", "restart"):
+            body["force"] = force
+        if action == "stop":
             inst, dummy = self.fetch()
-            if inst is not None and inst.get('status') == 'Frozen':
-                body['force'] = True
-            if body['force']:
-                body['timeout'] = -1
-        what = {'start': 'start', 'stop': 'stop', 'restart': 'restart',
-                'unfreeze': 'unfreeze', 'freeze': 'freeze'}[action]
-        self._api(what, 'PUT', self.path + '/state', body=body,
-                  wait_timeout=self.p['wait_timeout'] + 30)
+            if inst is not None and inst.get("status") == "Frozen":
+                body["force"] = True
+            if body["force"]:
+                body["timeout"] = -1
+        what = {"start": "start", "stop": "stop", "restart": "restart", "unfreeze": "unfreeze", "freeze": "freeze"}[
+            action
+        ]
+        self._api(what, "PUT", self.path + "/state", body=body, wait_timeout=self.p["wait_timeout"] + 30)
 
     def _delete(self):
         try:
-            self.client.request('DELETE', self.path, query=self._query(),
-                                wait_timeout=self.p['wait_timeout'] + 30)
+            self.client.request("DELETE", self.path, query=self._query(), wait_timeout=self.p["wait_timeout"] + 30)
         except IncusError as exc:
             if exc.not_found:  # an ephemeral instance vanishes when stopped
                 return
-            raise ModuleFailure('Incus refused to delete instance "%s": %s' % (self.name, exc.error),
-                                error_code=exc.status, actions=list(self.done))
+            raise ModuleFailure(
+                'Incus refused to delete instance "%s": %s' % (self.name, exc.error),
+                error_code=exc.status,
+                actions=list(self.done),
+            )
 
     def _wait_ipv4(self):
-        deadline = self.clock() + self.p['wait_timeout']
+        deadline = self.clock() + self.p["wait_timeout"]
         while True:
             addresses = ipv4_addresses(self.fetch_state())
             if addresses:
@@ -256,16 +278,18 @@ class InstanceManager:
             if self.clock() >= deadline:
                 raise ModuleFailure(
                     '%s: wait_for_ipv4: instance "%s" reported no IPv4 address on a non-loopback '
-                    'interface within %ss' % (MODULE, self.name, self.p['wait_timeout']),
-                    actions=list(self.done), changed=bool(self.done))
+                    "interface within %ss" % (MODULE, self.name, self.p["wait_timeout"]),
+                    actions=list(self.done),
+                    changed=bool(self.done),
+                )
             self.sleep(0.5)
 
     def _perform(self, action):
-        if action == 'create':
+        if action == "create":
             self._create()
-        elif action == 'update':
+        elif action == "update":
             self._update()
-        elif action == 'delete':
+        elif action == "delete":
             self._delete()
         else:
             self._change_state(action)
@@ -276,30 +300,49 @@ class InstanceManager:
     def public(inst, addresses=None):
         if inst is None:
             return {}
-        keys = ('name', 'status', 'type', 'project', 'location', 'profiles', 'config',
-                'devices', 'expanded_devices', 'ephemeral', 'description', 'architecture')
+        keys = (
+            "name",
+            "status",
+            "type",
+            "project",
+            "location",
+            "profiles",
+            "config",
+            "devices",
+            "expanded_devices",
+            "ephemeral",
+            "description",
+            "architecture",
+        )
         out = dict((k, copy.deepcopy(inst.get(k))) for k in keys)
-        out['addresses'] = addresses or {}
+        out["addresses"] = addresses or {}
         return out
 
     def _predicted(self, inst, status):
         if inst is None:
             inst = {
-                'name': self.name, 'type': self.p['type'], 'project': self.p['project'],
-                'location': self.p['target'] or 'none', 'config': {}, 'devices': {},
-                'expanded_devices': {}, 'profiles': [], 'ephemeral': False,
-                'description': '', 'architecture': None,
+                "name": self.name,
+                "type": self.p["type"],
+                "project": self.p["project"],
+                "location": self.p["target"] or "none",
+                "config": {},
+                "devices": {},
+                "expanded_devices": {},
+                "profiles": [],
+                "ephemeral": False,
+                "description": "",
+                "architecture": None,
             }
         pred = copy.deepcopy(inst)
         pred.update(self._desired_writable(inst))
-        pred['status'] = status
-        if self.p['devices'] is not None or 'expanded_devices' not in pred:
+        pred["status"] = status
+        if self.p["devices"] is not None or "expanded_devices" not in pred:
             # profile devices are unknown here; local devices override them
-            expanded = dict(inst.get('expanded_devices') or {})
-            for name in (inst.get('devices') or {}):
+            expanded = dict(inst.get("expanded_devices") or {})
+            for name in inst.get("devices") or {}:
                 expanded.pop(name, None)
-            expanded.update(pred['devices'])
-            pred['expanded_devices'] = expanded
+            expanded.update(pred["devices"])
+            pred["expanded_devices"] = expanded
         return pred
 
     # -- main ---------------------------------------------------------------
@@ -307,62 +350,64 @@ class InstanceManager:
         p = self.p
         inst, dummy = self.fetch()
         before = self.view(inst)
-        result = {'changed': False, 'actions': self.actions, 'warnings': self.warnings}
+        result = {"changed": False, "actions": self.actions, "warnings": self.warnings}
 
-        if p['state'] == 'absent':
+        if p["state"] == "absent":
             if inst is not None:
-                if inst.get('status') in ('Running', 'Frozen'):
-                    self.actions.append('stop')
-                self.actions.append('delete')
+                if inst.get("status") in ("Running", "Frozen"):
+                    self.actions.append("stop")
+                self.actions.append("delete")
                 if not self.check_mode:
-                    if 'stop' in self.actions:
-                        self._perform('stop')
-                    self._perform('delete')
+                    if "stop" in self.actions:
+                        self._perform("stop")
+                    self._perform("delete")
             result.update(changed=bool(self.actions), instance={}, ipv4=None)
             if self.diff:
-                result['diff'] = {'before': before, 'after': {'state': 'absent'}}
+                result["diff"] = {"before": before, "after": {"state": "absent"}}
             return result
 
         if inst is None:
             self._check_source()
-            self.actions.append('create')
-            status = 'Stopped'
-            if p['state'] in ('started', 'restarted'):
-                self.actions.append('start')
-                status = 'Running'
+            self.actions.append("create")
+            status = "Stopped"
+            if p["state"] in ("started", "restarted"):
+                self.actions.append("start")
+                status = "Running"
             if not self.check_mode:
                 for action in self.actions:
                     self._perform(action)
             predicted = self._predicted(None, status)
         else:
-            if inst.get('type') and inst['type'] != p['type']:
+            if inst.get("type") and inst["type"] != p["type"]:
                 raise ModuleFailure(
                     '%s: type: instance "%s" exists as a %s, not a %s; the type cannot be changed '
-                    '(delete it first)' % (MODULE, self.name, inst['type'], p['type']))
-            location = inst.get('location')
-            if p['target'] and location not in (None, '', 'none', p['target']):
+                    "(delete it first)" % (MODULE, self.name, inst["type"], p["type"])
+                )
+            location = inst.get("location")
+            if p["target"] and location not in (None, "", "none", p["target"]):
                 self.warnings.append(
                     'target is used on create only: instance "%s" stays on %s, not %s'
-                    % (self.name, location, p['target']))
-            status = inst.get('status')
+                    % (self.name, location, p["target"])
+                )
+            status = inst.get("status")
             state_actions = self.state_actions(status)
             update = self.update_needed(inst)
             # stop first (changes that need a stopped instance), start last
             plan = []
-            if 'stop' in state_actions:
-                plan.append('stop')
+            if "stop" in state_actions:
+                plan.append("stop")
             if update:
-                plan.append('update')
-            plan.extend(a for a in state_actions if a != 'stop')
+                plan.append("update")
+            plan.extend(a for a in state_actions if a != "stop")
             self.actions.extend(plan)
             if not self.check_mode:
                 for action in plan:
                     self._perform(action)
             final_status = status
-            if p['state'] in ('started', 'restarted'):
-                final_status = 'Running'
-            elif p['state'] == 'stopped':
-                final_status = 'Stopped'
+            if p["state"] in ("started", "restarted"):
+                final_status = "Running"
+            elif p["state"] == "stopped":
+                final_status = "Stopped"
             predicted = self._predicted(inst, final_status)
 
         if self.check_mode:
@@ -372,11 +417,13 @@ class InstanceManager:
 
         addresses = {}
         # in check mode only an instance that already runs can report addresses
-        really_running = (final is not None and final.get('status') == 'Running' and
-                          (not self.check_mode or (inst is not None and
-                                                   inst.get('status') == 'Running')))
+        really_running = (
+            final is not None
+            and final.get("status") == "Running"
+            and (not self.check_mode or (inst is not None and inst.get("status") == "Running"))
+        )
         if really_running:
-            if p['wait_for_ipv4']:
+            if p["wait_for_ipv4"]:
                 addresses = self._wait_ipv4()
             else:
                 addresses = ipv4_addresses(self.fetch_state())
@@ -387,5 +434,5 @@ class InstanceManager:
             ipv4=first_ipv4(addresses),
         )
         if self.diff:
-            result['diff'] = {'before': before, 'after': self.view(final)}
+            result["diff"] = {"before": before, "after": self.view(final)}
         return result

@@ -16,16 +16,20 @@ from ansible_collections.veza.coturn.plugins.module_utils._incus.errors import I
 
 def socket_spec():
     """The ``socket`` option (the modules other than incus_instance reach the local daemon only)."""
-    return dict(socket=dict(type='path', default=DEFAULT_SOCKET))
+    return dict(socket=dict(type="path", default=DEFAULT_SOCKET))
 
 
 def client_from_params(params, timeout=30):
     """An :class:`IncusClient` for the module options (``url`` and the TLS options when present)."""
     return IncusClient(
-        socket_path=params.get('socket'), url=params.get('url'),
-        client_cert=params.get('client_cert'), client_key=params.get('client_key'),
-        server_cert=params.get('server_cert'), validate_certs=params.get('validate_certs', True),
-        timeout=timeout)
+        socket_path=params.get("socket"),
+        url=params.get("url"),
+        client_cert=params.get("client_cert"),
+        client_key=params.get("client_key"),
+        server_cert=params.get("server_cert"),
+        validate_certs=params.get("validate_certs", True),
+        timeout=timeout,
+    )
 
 
 def run_module(module, name, work):
@@ -40,10 +44,10 @@ def run_module(module, name, work):
         result = work()
     except ModuleFailure as exc:
         extra = dict(exc.extra)
-        extra.setdefault('changed', bool(extra.get('actions')))
+        extra.setdefault("changed", bool(extra.get("actions")))
         module.fail_json(msg=exc.msg, **extra)
     except IncusError as exc:
-        module.fail_json(msg='%s: %s' % (name, exc.error), error_code=exc.status)
-    for warning in result.pop('warnings', []):
+        module.fail_json(msg="%s: %s" % (name, exc.error), error_code=exc.status)
+    for warning in result.pop("warnings", []):
         module.warn(warning)
     module.exit_json(**result)

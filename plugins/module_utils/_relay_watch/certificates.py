@@ -22,7 +22,7 @@ def _der_item(data, pos):
         size = length & 0x7F
         if not 1 <= size <= 4 or pos + size > len(data):
             raise ValueError("bad DER length")
-        length = int.from_bytes(data[pos:pos + size], "big")
+        length = int.from_bytes(data[pos : pos + size], "big")
         pos += size
     if pos + length > len(data):
         raise ValueError("truncated DER")

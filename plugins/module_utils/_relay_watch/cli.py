@@ -32,8 +32,11 @@ def _plural(count, word):
 
 def main(argv=None, now=None, probe=None, not_after=None):
     """The command line; returns the exit status. now, probe and not_after are for tests."""
-    parser = _Parser(prog=PROG, description="Probe every TURN relay listener through its public address and write Prometheus metrics "
-                                            "for node_exporter's textfile collector.")
+    parser = _Parser(
+        prog=PROG,
+        description="Probe every TURN relay listener through its public address and write Prometheus metrics "
+        "for node_exporter's textfile collector.",
+    )
     parser.add_argument("--config", required=True, metavar="FILE", help="JSON settings written by the veza.coturn role")
     args = parser.parse_args(argv)
     started = time.time() if now is None else now
@@ -42,8 +45,10 @@ def main(argv=None, now=None, probe=None, not_after=None):
         config = load_config(args.config)
         directory = os.path.dirname(config["metrics"])
         if not os.path.isdir(directory):
-            raise WatchError(f"{args.config}: the directory of metrics, {directory}, does not exist; it must be node_exporter's "
-                             f"textfile collector directory (--collector.textfile.directory), made before the watch runs")
+            raise WatchError(
+                f"{args.config}: the directory of metrics, {directory}, does not exist; it must be node_exporter's "
+                f"textfile collector directory (--collector.textfile.directory), made before the watch runs"
+            )
         creds = read_credentials(config["env"], started)
         outcomes = []
         for relay in config["relays"]:
@@ -52,7 +57,9 @@ def main(argv=None, now=None, probe=None, not_after=None):
                 outcomes.append(outcome)
                 if not outcome["up"]:
                     explanation = creds.redact(" ".join(str(outcome["explanation"]).split()))
-                    sys.stderr.write(f"{PROG}: {outcome['relay']} {outcome['listener']} FAILED {outcome['failure_class']}: {explanation}\n")
+                    sys.stderr.write(
+                        f"{PROG}: {outcome['relay']} {outcome['listener']} FAILED {outcome['failure_class']}: {explanation}\n"
+                    )
                     sys.stderr.flush()
     except WatchError as exc:
         sys.stderr.write(f"{PROG}: {exc}\n")

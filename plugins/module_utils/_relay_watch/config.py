@@ -18,7 +18,17 @@ TRANSPORTS = ("udp", "tcp", "tls")
 URL_SCHEMES = ("stun:", "stuns:", "turn:", "turns:")
 
 _TOP_KEYS = ("env", "metrics", "timeout", "relays")
-_RELAY_KEYS = ("name", "host", "realm", "expected_relayed_ip", "server_name", "ca_file", "peer_address", "listeners", "stun_only")
+_RELAY_KEYS = (
+    "name",
+    "host",
+    "realm",
+    "expected_relayed_ip",
+    "server_name",
+    "ca_file",
+    "peer_address",
+    "listeners",
+    "stun_only",
+)
 _LISTENER_KEYS = ("transport", "port", "url")
 
 
@@ -31,7 +41,9 @@ def _keys(obj, where, allowed, required):
         raise WatchError(f"{where} must be a JSON object (got {_describe(obj)})")
     unknown = sorted(set(obj) - set(allowed))
     if unknown:
-        raise WatchError(f"{where or 'the top level'} has the unknown key(s) {', '.join(unknown)}; the keys are {', '.join(allowed)}")
+        raise WatchError(
+            f"{where or 'the top level'} has the unknown key(s) {', '.join(unknown)}; the keys are {', '.join(allowed)}"
+        )
     for key in required:
         if key not in obj:
             raise WatchError(f"{_join(where, key)} is missing; it is required")
@@ -63,12 +75,16 @@ def _ip(value, key):
     try:
         return str(ipaddress.ip_address(value.strip() if isinstance(value, str) else value))
     except (TypeError, ValueError):
-        raise WatchError(f"{key} must be an IP address literal such as 198.51.100.1, or null (got {_describe(value)})") from None
+        raise WatchError(
+            f"{key} must be an IP address literal such as 198.51.100.1, or null (got {_describe(value)})"
+        ) from None
 
 
 def _timeout(value, key):
     if isinstance(value, bool) or not isinstance(value, (int, float)) or not 0 < value <= MAX_TIMEOUT:
-        raise WatchError(f"{key} must be a number of seconds above 0 and at most {MAX_TIMEOUT:g} (got {_describe(value)})")
+        raise WatchError(
+            f"{key} must be a number of seconds above 0 and at most {MAX_TIMEOUT:g} (got {_describe(value)})"
+        )
     return float(value)
 
 
@@ -104,17 +120,23 @@ def _relay(obj, where):
     if not isinstance(relay["stun_only"], bool):
         raise WatchError(f"{where}.stun_only must be true or false (got {_describe(relay['stun_only'])})")
     if relay["ca_file"] and not os.path.isfile(relay["ca_file"]):
-        raise WatchError(f"{where}.ca_file {relay['ca_file']} does not exist or is not a file; it must be the PEM CA bundle "
-                         f"of the relay's certificate, or null for the system store")
+        raise WatchError(
+            f"{where}.ca_file {relay['ca_file']} does not exist or is not a file; it must be the PEM CA bundle "
+            f"of the relay's certificate, or null for the system store"
+        )
     listeners = obj["listeners"]
     if not isinstance(listeners, list) or not listeners:
-        raise WatchError(f"{where}.listeners must be a non-empty list of {{transport, port, url}} objects (got {_describe(listeners)})")
+        raise WatchError(
+            f"{where}.listeners must be a non-empty list of {{transport, port, url}} objects (got {_describe(listeners)})"
+        )
     relay["listeners"] = [_listener(item, f"{where}.listeners[{i}]") for i, item in enumerate(listeners)]
     urls = [item["url"] for item in relay["listeners"]]
     for i, url in enumerate(urls):
         if url in urls[:i]:
-            raise WatchError(f"{where}.listeners[{i}].url {url} is already the url of listeners[{urls.index(url)}]; "
-                             f"each listener needs its own url (it is the metrics' listener label)")
+            raise WatchError(
+                f"{where}.listeners[{i}].url {url} is already the url of listeners[{urls.index(url)}]; "
+                f"each listener needs its own url (it is the metrics' listener label)"
+            )
     return relay
 
 
@@ -127,8 +149,10 @@ def check_config(raw):
         "timeout": _timeout(raw.get("timeout", DEFAULT_TIMEOUT), "timeout"),
     }
     if not config["metrics"].endswith(".prom"):
-        raise WatchError(f"metrics must name a file ending in .prom, the only files node_exporter's textfile collector reads "
-                         f"(got {_describe(config['metrics'])})")
+        raise WatchError(
+            f"metrics must name a file ending in .prom, the only files node_exporter's textfile collector reads "
+            f"(got {_describe(config['metrics'])})"
+        )
     relays = raw["relays"]
     if not isinstance(relays, list) or not relays:
         raise WatchError(f"relays must be a non-empty list of relay objects (got {_describe(relays)})")
@@ -136,8 +160,10 @@ def check_config(raw):
     names = [relay["name"] for relay in config["relays"]]
     for i, name in enumerate(names):
         if name in names[:i]:
-            raise WatchError(f"relays[{i}].name {name} is already the name of relays[{names.index(name)}]; "
-                             f"each relay needs its own name (it is the metrics' relay label)")
+            raise WatchError(
+                f"relays[{i}].name {name} is already the name of relays[{names.index(name)}]; "
+                f"each relay needs its own name (it is the metrics' relay label)"
+            )
     return config
 
 

@@ -76,12 +76,30 @@ def read_credentials(env_path, now):
             minted = _turn_rest.mint(secret, MINT_TTL, now=now)
         except _turn_rest.TurnRestError as exc:
             raise WatchError(f"{env_path}: {_turn_rest.ENV_SECRET}: {exc}") from None
-        return Credentials(minted["username"], minted["credential"], f"a username minted from {_turn_rest.ENV_SECRET}", expiry,
-                           secrets=(secret, minted["credential"], credential), usernames=(minted["username"], username))
+        return Credentials(
+            minted["username"],
+            minted["credential"],
+            f"a username minted from {_turn_rest.ENV_SECRET}",
+            expiry,
+            secrets=(secret, minted["credential"], credential),
+            usernames=(minted["username"], username),
+        )
     if bool(username) != bool(credential):
-        have, empty = (_turn_rest.ENV_USERNAME, _turn_rest.ENV_CREDENTIAL) if username else (_turn_rest.ENV_CREDENTIAL, _turn_rest.ENV_USERNAME)
-        raise WatchError(f"{env_path} sets {have} but {empty} is empty or missing; both must be set (TURN on) or both empty (TURN off)")
+        have, empty = (
+            (_turn_rest.ENV_USERNAME, _turn_rest.ENV_CREDENTIAL)
+            if username
+            else (_turn_rest.ENV_CREDENTIAL, _turn_rest.ENV_USERNAME)
+        )
+        raise WatchError(
+            f"{env_path} sets {have} but {empty} is empty or missing; both must be set (TURN on) or both empty (TURN off)"
+        )
     if not username:
         return Credentials(expiry=None)
-    return Credentials(username, credential, f"the {_turn_rest.ENV_USERNAME} of {env_path}", expiry,
-                       secrets=(credential,), usernames=(username,))
+    return Credentials(
+        username,
+        credential,
+        f"the {_turn_rest.ENV_USERNAME} of {env_path}",
+        expiry,
+        secrets=(credential,),
+        usernames=(username,),
+    )

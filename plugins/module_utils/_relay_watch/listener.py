@@ -26,27 +26,51 @@ def probe_listener(config, relay, listener, creds, probe=None, not_after=None):
     not_after = not_after or tls_not_after
     turn = creds.username is not None and not relay["stun_only"]
     checks = ["binding"]
-    params = {"host": relay["host"], "port": listener["port"], "transport": listener["transport"],
-              "timeout": config["timeout"], "software": SOFTWARE}
+    params = {
+        "host": relay["host"],
+        "port": listener["port"],
+        "transport": listener["transport"],
+        "timeout": config["timeout"],
+        "software": SOFTWARE,
+    }
     if turn:
         checks.append("allocate")
         if relay["peer_address"]:
             checks += ["permission", "peer_first"]
-        params.update(username=creds.username, password=creds.password, realm=relay["realm"],
-                      expected_relayed_ip=relay["expected_relayed_ip"], peer_address=relay["peer_address"])
+        params.update(
+            username=creds.username,
+            password=creds.password,
+            realm=relay["realm"],
+            expected_relayed_ip=relay["expected_relayed_ip"],
+            peer_address=relay["peer_address"],
+        )
     if listener["transport"] == "tls":
         params.update(server_name=relay["server_name"], ca_file=relay["ca_file"])
     params["checks"] = checks
-    outcome = {"relay": relay["name"], "listener": listener["url"], "transport": listener["transport"], "checks": checks,
-               "up": False, "rtt": None, "match": None, "failure_class": None, "explanation": None, "software": None,
-               "not_after": None}
+    outcome = {
+        "relay": relay["name"],
+        "listener": listener["url"],
+        "transport": listener["transport"],
+        "checks": checks,
+        "up": False,
+        "rtt": None,
+        "match": None,
+        "failure_class": None,
+        "explanation": None,
+        "software": None,
+        "not_after": None,
+    }
     try:
         result = probe(params)
     except ProbeParamError as exc:
         raise WatchError(f"relay {relay['name']} listener {listener['url']}: {exc}") from None
     except Exception as exc:  # a bug in the probe must not cost the other listeners their metrics
-        result = {"failure": {"class": "internal_error", "explanation": f"{type(exc).__name__}: {exc}", "step": None},
-                  "steps": [], "relayed_address": None, "server_software": None}
+        result = {
+            "failure": {"class": "internal_error", "explanation": f"{type(exc).__name__}: {exc}", "step": None},
+            "steps": [],
+            "relayed_address": None,
+            "server_software": None,
+        }
     failure = result.get("failure")
     outcome["software"] = result.get("server_software")
     if failure:

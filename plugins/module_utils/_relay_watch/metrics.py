@@ -8,16 +8,27 @@ from __future__ import annotations
 import os
 import tempfile
 
-
 _FAMILIES = (
     ("veza_coturn_relay_up", "1 when the probe of the relay listener through its public address passed, else 0."),
-    ("veza_coturn_relay_rtt_seconds", "Seconds the STUN Binding transaction took (tcp/tls: with the connection and TLS handshake); "
-                                      "only for listeners that are up."),
-    ("veza_coturn_relay_relayed_address_match", "1 when the relayed address of the probe's allocation has the relay's expected IP, else 0."),
+    (
+        "veza_coturn_relay_rtt_seconds",
+        "Seconds the STUN Binding transaction took (tcp/tls: with the connection and TLS handshake); "
+        "only for listeners that are up.",
+    ),
+    (
+        "veza_coturn_relay_relayed_address_match",
+        "1 when the relayed address of the probe's allocation has the relay's expected IP, else 0.",
+    ),
     ("veza_coturn_relay_failure", "1 for a failing listener, with the failure class turn_probe gives."),
     ("veza_coturn_relay_info", "The SOFTWARE the relay announces (coturn's version), value 1."),
-    ("veza_coturn_tls_certificate_expiry_seconds", "Seconds until the notAfter of the certificate the TLS listener presents (negative: expired)."),
-    ("veza_coturn_backend_credential_expiry_seconds", "Seconds until the TURN REST username in the backend env file expires (negative: expired)."),
+    (
+        "veza_coturn_tls_certificate_expiry_seconds",
+        "Seconds until the notAfter of the certificate the TLS listener presents (negative: expired).",
+    ),
+    (
+        "veza_coturn_backend_credential_expiry_seconds",
+        "Seconds until the TURN REST username in the backend env file expires (negative: expired).",
+    ),
     ("veza_coturn_watch_last_run_timestamp_seconds", "Unix time the relay watch run started."),
     ("veza_coturn_watch_duration_seconds", "Duration of the relay watch run, seconds."),
 )

@@ -27,5 +27,13 @@ from ansible_collections.veza.coturn.plugins.module_utils._stun.errors import St
 from ansible_collections.veza.coturn.plugins.module_utils._stun.protocol import XOR_RELAYED_ADDRESS
 from ansible_collections.veza.coturn.plugins.module_utils._stun.transport import UdpTransport, open_transport
 
-__all__ = ["StunError", "StunErrorResponse", "TurnClient", "UdpTransport", "XOR_RELAYED_ADDRESS",
-           "format_address", "netns", "open_transport"]
+__all__ = [
+    "StunError",
+    "StunErrorResponse",
+    "TurnClient",
+    "UdpTransport",
+    "XOR_RELAYED_ADDRESS",
+    "format_address",
+    "netns",
+    "open_transport",
+]

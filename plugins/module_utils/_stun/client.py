@@ -11,13 +11,49 @@ import ipaddress
 import struct
 import time
 
-from ansible_collections.veza.coturn.plugins.module_utils._stun.codec import Message, decode, encode_xor_address, long_term_key
-from ansible_collections.veza.coturn.plugins.module_utils._stun.errors import StunErrorResponse, StunProtocolError, StunTimeout
-from ansible_collections.veza.coturn.plugins.module_utils._stun.framing import decode_channel_data, encode_channel_data, is_channel_data
+from ansible_collections.veza.coturn.plugins.module_utils._stun.codec import (
+    Message,
+    decode,
+    encode_xor_address,
+    long_term_key,
+)
+from ansible_collections.veza.coturn.plugins.module_utils._stun.errors import (
+    StunErrorResponse,
+    StunProtocolError,
+    StunTimeout,
+)
+from ansible_collections.veza.coturn.plugins.module_utils._stun.framing import (
+    decode_channel_data,
+    encode_channel_data,
+    is_channel_data,
+)
 from ansible_collections.veza.coturn.plugins.module_utils._stun.protocol import (
-    ALLOCATE, BINDING, CHANNEL_BIND, CHANNEL_NUMBER, CREATE_PERMISSION, DATA, DATA_ATTR, ERROR, FAMILY_IPV6,
-    INDICATION, LIFETIME, MAX_TRANSMISSIONS, METHOD_NAMES, NONCE, PROTO_UDP, REALM, REFRESH, REQUEST,
-    REQUESTED_ADDRESS_FAMILY, REQUESTED_TRANSPORT, RTO_INITIAL, SEND, SOFTWARE, SUCCESS, USERNAME, XOR_PEER_ADDRESS,
+    ALLOCATE,
+    BINDING,
+    CHANNEL_BIND,
+    CHANNEL_NUMBER,
+    CREATE_PERMISSION,
+    DATA,
+    DATA_ATTR,
+    ERROR,
+    FAMILY_IPV6,
+    INDICATION,
+    LIFETIME,
+    MAX_TRANSMISSIONS,
+    METHOD_NAMES,
+    NONCE,
+    PROTO_UDP,
+    REALM,
+    REFRESH,
+    REQUEST,
+    REQUESTED_ADDRESS_FAMILY,
+    REQUESTED_TRANSPORT,
+    RTO_INITIAL,
+    SEND,
+    SOFTWARE,
+    SUCCESS,
+    USERNAME,
+    XOR_PEER_ADDRESS,
 )
 
 
@@ -123,8 +159,10 @@ class TurnClient(object):
             if answer is None or answer.transaction_id != msg.transaction_id:
                 continue
             if answer.method != method:
-                raise StunProtocolError("answer to %s has method %s" % (
-                    METHOD_NAMES.get(method, method), METHOD_NAMES.get(answer.method, answer.method)))
+                raise StunProtocolError(
+                    "answer to %s has method %s"
+                    % (METHOD_NAMES.get(method, method), METHOD_NAMES.get(answer.method, answer.method))
+                )
             sw = answer.text(SOFTWARE)
             if sw:
                 self.last_software = sw
@@ -139,8 +177,9 @@ class TurnClient(object):
             answer = self.transact(method, attrs, deadline, auth=auth)
             if answer.cls == SUCCESS:
                 if auth and self.authenticated and answer.check_integrity(self.key) is False:
-                    raise StunProtocolError("%s response MESSAGE-INTEGRITY does not verify"
-                                            % METHOD_NAMES.get(method, method))
+                    raise StunProtocolError(
+                        "%s response MESSAGE-INTEGRITY does not verify" % METHOD_NAMES.get(method, method)
+                    )
                 return answer
             code, reason = answer.error() or (0, "error response without ERROR-CODE")
             if code == 438 and attempt == 1 and auth and answer.get(NONCE) is not None:
@@ -171,18 +210,27 @@ class TurnClient(object):
         return self.request(CREATE_PERMISSION, attrs, deadline)
 
     def channel_bind(self, channel, peer, deadline):
-        answer = self.request(CHANNEL_BIND, [
-            (CHANNEL_NUMBER, struct.pack("!H2x", channel)),
-            (XOR_PEER_ADDRESS, _xor_attr(peer[0], peer[1])),
-        ], deadline)
+        answer = self.request(
+            CHANNEL_BIND,
+            [
+                (CHANNEL_NUMBER, struct.pack("!H2x", channel)),
+                (XOR_PEER_ADDRESS, _xor_attr(peer[0], peer[1])),
+            ],
+            deadline,
+        )
         self.channels[channel] = (str(ipaddress.ip_address(peer[0])), peer[1])
         return answer
 
     def send_indication(self, peer, data):
-        wire = self._build(SEND, INDICATION, [
-            (XOR_PEER_ADDRESS, _xor_attr(peer[0], peer[1])),
-            (DATA_ATTR, data),
-        ], auth=False)[1]
+        wire = self._build(
+            SEND,
+            INDICATION,
+            [
+                (XOR_PEER_ADDRESS, _xor_attr(peer[0], peer[1])),
+                (DATA_ATTR, data),
+            ],
+            auth=False,
+        )[1]
         self.transport.send(wire)
 
     def send_channel(self, channel, data):

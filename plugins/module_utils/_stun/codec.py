@@ -16,8 +16,19 @@ import struct
 
 from ansible_collections.veza.coturn.plugins.module_utils._stun.errors import StunProtocolError
 from ansible_collections.veza.coturn.plugins.module_utils._stun.protocol import (
-    ERROR_CODE, FAMILY_IPV4, FAMILY_IPV6, FINGERPRINT, FINGERPRINT_XOR, HEADER_LEN, LIFETIME, MAGIC_COOKIE,
-    MAGIC_COOKIE_BYTES, MAPPED_ADDRESS, MESSAGE_INTEGRITY, METHOD_NAMES, XOR_MAPPED_ADDRESS,
+    ERROR_CODE,
+    FAMILY_IPV4,
+    FAMILY_IPV6,
+    FINGERPRINT,
+    FINGERPRINT_XOR,
+    HEADER_LEN,
+    LIFETIME,
+    MAGIC_COOKIE,
+    MAGIC_COOKIE_BYTES,
+    MAPPED_ADDRESS,
+    MESSAGE_INTEGRITY,
+    METHOD_NAMES,
+    XOR_MAPPED_ADDRESS,
 )
 
 
@@ -25,8 +36,7 @@ def encode_type(method, cls):
     """Interleave method and class bits (RFC 5389 figure 3)."""
     if not 0 <= method <= 0xFFF or not 0 <= cls <= 3:
         raise ValueError("bad STUN method/class %r/%r" % (method, cls))
-    return ((method & 0x000F) | ((method & 0x0070) << 1) | ((method & 0x0F80) << 2)
-            | ((cls & 1) << 4) | ((cls & 2) << 7))
+    return (method & 0x000F) | ((method & 0x0070) << 1) | ((method & 0x0F80) << 2) | ((cls & 1) << 4) | ((cls & 2) << 7)
 
 
 def decode_type(msg_type):
@@ -135,8 +145,11 @@ class Message(object):
 
     def __repr__(self):
         return "<Message %s/%d %s attrs=%s>" % (
-            METHOD_NAMES.get(self.method, hex(self.method)), self.cls,
-            self.transaction_id.hex(), [hex(t) for t, dummy in self.attributes])
+            METHOD_NAMES.get(self.method, hex(self.method)),
+            self.cls,
+            self.transaction_id.hex(),
+            [hex(t) for t, dummy in self.attributes],
+        )
 
     # -- building ---------------------------------------------------------
     def add(self, attr_type, value):
@@ -212,7 +225,7 @@ class Message(object):
         off = self._offset_of(MESSAGE_INTEGRITY)
         if off is None or self.raw is None:
             return None
-        mac = self.raw[off + 4:off + 24]
+        mac = self.raw[off + 4 : off + 24]
         pre = bytearray(self.raw[:off])
         struct.pack_into("!H", pre, 2, off - HEADER_LEN + 24)
         return hmac.compare_digest(mac, hmac.new(key, bytes(pre), hashlib.sha1).digest())
@@ -222,7 +235,7 @@ class Message(object):
         off = self._offset_of(FINGERPRINT)
         if off is None or self.raw is None:
             return None
-        got = struct.unpack("!I", self.raw[off + 4:off + 8])[0]
+        got = struct.unpack("!I", self.raw[off + 4 : off + 8])[0]
         pre = bytearray(self.raw[:off])
         struct.pack_into("!H", pre, 2, off - HEADER_LEN + 8)
         return got == fingerprint_value(bytes(pre))
@@ -257,11 +270,11 @@ def decode(data):
     while pos < len(data):
         if pos + 4 > len(data):
             raise StunProtocolError("truncated attribute header at offset %d" % pos)
-        attr_type, attr_len = struct.unpack("!HH", data[pos:pos + 4])
+        attr_type, attr_len = struct.unpack("!HH", data[pos : pos + 4])
         end = pos + 4 + attr_len
         if end > len(data):
             raise StunProtocolError("attribute 0x%04x overruns the message" % attr_type)
-        msg.attributes.append((attr_type, data[pos + 4:end]))
+        msg.attributes.append((attr_type, data[pos + 4 : end]))
         msg.offsets.append(pos)
         pos = end + _pad4(attr_len)
         if attr_type == FINGERPRINT and pos != len(data):

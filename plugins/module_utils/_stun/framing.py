@@ -33,7 +33,7 @@ def decode_channel_data(frame):
         raise StunProtocolError("truncated ChannelData: length %d, got %d" % (length, len(frame) - 4))
     if len(frame) > 4 + length + _pad4(length):
         raise StunProtocolError("ChannelData has trailing bytes")
-    return channel, bytes(frame[4:4 + length])
+    return channel, bytes(frame[4 : 4 + length])
 
 
 def is_channel_data(data):

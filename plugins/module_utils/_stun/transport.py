@@ -75,8 +75,18 @@ class StreamTransport(object):
         self.buf = b""
 
     @classmethod
-    def open(cls, host, port, timeout, ns=None, tls=False, server_name=None,
-             ca_file=None, insecure=False, family=socket.AF_UNSPEC):
+    def open(
+        cls,
+        host,
+        port,
+        timeout,
+        ns=None,
+        tls=False,
+        server_name=None,
+        ca_file=None,
+        insecure=False,
+        family=socket.AF_UNSPEC,
+    ):
         fam, addr = resolve(host, port, socket.SOCK_STREAM, family)
         sock = make_socket(fam, socket.SOCK_STREAM, ns)
         try:
@@ -90,8 +100,10 @@ class StreamTransport(object):
                 try:
                     sock = ctx.wrap_socket(sock, server_hostname=server_name or host)
                 except socket.timeout:
-                    raise TlsError("TLS handshake timed out: the port accepts TCP but does not "
-                                   "answer a TLS ClientHello (not a TLS listener?)")
+                    raise TlsError(
+                        "TLS handshake timed out: the port accepts TCP but does not "
+                        "answer a TLS ClientHello (not a TLS listener?)"
+                    )
         except Exception:
             sock.close()
             raise
@@ -143,12 +155,21 @@ def tls_context(ca_file=None, insecure=False):
     return ctx
 
 
-def open_transport(kind, host, port, timeout, ns=None, server_name=None,
-                   ca_file=None, insecure=False, family=socket.AF_UNSPEC):
+def open_transport(
+    kind, host, port, timeout, ns=None, server_name=None, ca_file=None, insecure=False, family=socket.AF_UNSPEC
+):
     if kind == "udp":
         return UdpTransport.open(host, port, ns=ns, family=family)
     if kind in ("tcp", "tls"):
-        return StreamTransport.open(host, port, timeout, ns=ns, tls=(kind == "tls"),
-                                    server_name=server_name, ca_file=ca_file,
-                                    insecure=insecure, family=family)
+        return StreamTransport.open(
+            host,
+            port,
+            timeout,
+            ns=ns,
+            tls=(kind == "tls"),
+            server_name=server_name,
+            ca_file=ca_file,
+            insecure=insecure,
+            family=family,
+        )
     raise ValueError("unknown transport %r" % kind)

@@ -10,8 +10,17 @@ import ssl
 import time
 
 from ansible_collections.veza.coturn.plugins.module_utils._netns import NetnsError
-from ansible_collections.veza.coturn.plugins.module_utils._stun.errors import StunErrorResponse, StunProtocolError, StunTimeout, TlsError
-from ansible_collections.veza.coturn.plugins.module_utils._stun.protocol import CHANNEL_BIND, CREATE_PERMISSION, METHOD_NAMES
+from ansible_collections.veza.coturn.plugins.module_utils._stun.errors import (
+    StunErrorResponse,
+    StunProtocolError,
+    StunTimeout,
+    TlsError,
+)
+from ansible_collections.veza.coturn.plugins.module_utils._stun.protocol import (
+    CHANNEL_BIND,
+    CREATE_PERMISSION,
+    METHOD_NAMES,
+)
 
 
 class ProbeFailure(Exception):
@@ -41,20 +50,31 @@ def classify(step, exc, where, p, realm):
     if isinstance(exc, NetnsError):
         return ProbeFailure("setup_error", "%s: %s" % (step, exc))
     if isinstance(exc, (StunTimeout, socket.timeout)):
-        return ProbeFailure("no_answer", (
-            "%s: no answer from %s within %ss: coturn's listening-ip/listening-port is wrong, a "
-            "firewall drops the traffic, or the exposure (NAT forwarding / proxy device) of the "
-            "listener port is missing" % (step, where, p["timeout"])))
+        return ProbeFailure(
+            "no_answer",
+            (
+                "%s: no answer from %s within %ss: coturn's listening-ip/listening-port is wrong, a "
+                "firewall drops the traffic, or the exposure (NAT forwarding / proxy device) of the "
+                "listener port is missing" % (step, where, p["timeout"])
+            ),
+        )
     if isinstance(exc, (ssl.SSLError, TlsError)):  # before OSError: SSLError is one
-        return ProbeFailure("tls_error", (
-            "%s: TLS with %s failed: %s (check tls-listening-port, the certificate chain and its "
-            "names against server_name/ca_file, or use insecure for a self-signed test)"
-            % (step, where, exc)))
+        return ProbeFailure(
+            "tls_error",
+            (
+                "%s: TLS with %s failed: %s (check tls-listening-port, the certificate chain and its "
+                "names against server_name/ca_file, or use insecure for a self-signed test)" % (step, where, exc)
+            ),
+        )
     if isinstance(exc, ConnectionRefusedError):
-        return ProbeFailure("no_answer", (
-            "%s: %s refused (ICMP port unreachable or TCP reset): nothing listens there; coturn "
-            "is down, its listening-ip/listening-port is wrong, or the listener exposure is "
-            "missing" % (step, where)))
+        return ProbeFailure(
+            "no_answer",
+            (
+                "%s: %s refused (ICMP port unreachable or TCP reset): nothing listens there; coturn "
+                "is down, its listening-ip/listening-port is wrong, or the listener exposure is "
+                "missing" % (step, where)
+            ),
+        )
     if isinstance(exc, socket.gaierror):
         return ProbeFailure("no_answer", "%s: host %s does not resolve: %s" % (step, p["host"], exc))
     if isinstance(exc, StunErrorResponse):
@@ -71,36 +91,60 @@ def classify(step, exc, where, p, realm):
 def classify_response(step, exc, where, username, realm):
     """The failure an error response (StunErrorResponse) means."""
     code, reason = exc.code, exc.reason
-    what = "%s: %s answered %d %s to %s" % (step, where, code, reason,
-                                            METHOD_NAMES.get(exc.method, exc.method))
+    what = "%s: %s answered %d %s to %s" % (step, where, code, reason, METHOD_NAMES.get(exc.method, exc.method))
     if code == 401:
-        return ProbeFailure("unauthorized", (
-            "%s after authenticating as %r in realm %r: the username/credential do not match "
-            "coturn's: wrong shared secret (use-auth-secret: the secrets in coturn's userdb or "
-            "static-auth-secret) or password, an expired REST username, or an unknown user.%s"
-            % (what, username, realm, rest_expiry_hint(username))))
+        return ProbeFailure(
+            "unauthorized",
+            (
+                "%s after authenticating as %r in realm %r: the username/credential do not match "
+                "coturn's: wrong shared secret (use-auth-secret: the secrets in coturn's userdb or "
+                "static-auth-secret) or password, an expired REST username, or an unknown user.%s"
+                % (what, username, realm, rest_expiry_hint(username))
+            ),
+        )
     if code == 441:
-        return ProbeFailure("wrong_credentials_441", (
-            "%s: the credentials differ from the ones this allocation was made with, or coturn "
-            "rejects this username outright (441 Wrong Credentials)" % what))
+        return ProbeFailure(
+            "wrong_credentials_441",
+            (
+                "%s: the credentials differ from the ones this allocation was made with, or coturn "
+                "rejects this username outright (441 Wrong Credentials)" % what
+            ),
+        )
     if code == 438:
-        return ProbeFailure("stale_nonce", (
-            "%s even after retrying with the new nonce: coturn keeps rejecting its own nonces "
-            "(stale-nonce too short, or clock trouble)" % what))
+        return ProbeFailure(
+            "stale_nonce",
+            (
+                "%s even after retrying with the new nonce: coturn keeps rejecting its own nonces "
+                "(stale-nonce too short, or clock trouble)" % what
+            ),
+        )
     if code == 403 and exc.method in (CREATE_PERMISSION, CHANNEL_BIND):
-        return ProbeFailure("forbidden_peer", (
-            "%s: the peer address is denied by coturn's peer rules (denied-peer-ip, "
-            "allowed-peer-ip, no-loopback-peers / allow-loopback-peers, no-multicast-peers)" % what))
+        return ProbeFailure(
+            "forbidden_peer",
+            (
+                "%s: the peer address is denied by coturn's peer rules (denied-peer-ip, "
+                "allowed-peer-ip, no-loopback-peers / allow-loopback-peers, no-multicast-peers)" % what
+            ),
+        )
     if code == 508:
-        return ProbeFailure("insufficient_capacity", (
-            "%s: no relay port left: the relay range (min-port..max-port) is exhausted or too "
-            "small, or relay-ip cannot be bound; size it to at least twice the expected "
-            "allocations" % what))
+        return ProbeFailure(
+            "insufficient_capacity",
+            (
+                "%s: no relay port left: the relay range (min-port..max-port) is exhausted or too "
+                "small, or relay-ip cannot be bound; size it to at least twice the expected "
+                "allocations" % what
+            ),
+        )
     if code == 486:
-        return ProbeFailure("insufficient_capacity", (
-            "%s: allocation quota reached: raise coturn's user-quota/total-quota" % what))
+        return ProbeFailure(
+            "insufficient_capacity", ("%s: allocation quota reached: raise coturn's user-quota/total-quota" % what)
+        )
     if code == 400:
-        return ProbeFailure("protocol_error", (
-            "%s: coturn rejected the request as malformed (it also says this for a realm it "
-            "does not serve)" % what))
+        return ProbeFailure(
+            "protocol_error",
+            (
+                "%s: coturn rejected the request as malformed (it also says this for a realm it "
+                "does not serve)" % what
+            ),
+        )
     return ProbeFailure("protocol_error", what)

@@ -113,7 +113,9 @@ def normalize_params(params, spec_applied=False):
     if not spec_applied:
         bad = [c for c in checks if c not in CHECKS]
         if bad:
-            raise ProbeParamError("checks: unknown check(s) %s; choose from %s" % (", ".join(map(str, bad)), ", ".join(CHECKS)))
+            raise ProbeParamError(
+                "checks: unknown check(s) %s; choose from %s" % (", ".join(map(str, bad)), ", ".join(CHECKS))
+            )
     p["checks"] = [c for c in CHECKS if c in checks]
     if p["insecure"] and p["ca_file"]:
         raise ProbeParamError("insecure and ca_file are mutually exclusive")
@@ -125,7 +127,9 @@ def normalize_params(params, spec_applied=False):
         p["peer_address"] = str(_ip(p["peer_address"], "peer_address"))
     addrs = p["peer_permission_only"] or []
     if len(addrs) > MAX_PERMISSION_ONLY:
-        raise ProbeParamError("peer_permission_only takes at most %d addresses, got %d" % (MAX_PERMISSION_ONLY, len(addrs)))
+        raise ProbeParamError(
+            "peer_permission_only takes at most %d addresses, got %d" % (MAX_PERMISSION_ONLY, len(addrs))
+        )
     p["peer_permission_only"] = [str(_ip(a, "peer_permission_only")) for a in addrs]
     for option in ("netns", "peer_netns"):
         if p[option]:

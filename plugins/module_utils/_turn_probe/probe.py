@@ -45,12 +45,22 @@ class Probe(ProbeSteps):
         self.peer = None
         self.peer_info = None
         self.relayed = None
-        self.relay_family = 6 if any(
-            a and ipaddress.ip_address(a).version == 6
-            for a in (p["expected_relayed_ip"], p["peer_address"])) else None
+        self.relay_family = (
+            6
+            if any(a and ipaddress.ip_address(a).version == 6 for a in (p["expected_relayed_ip"], p["peer_address"]))
+            else None
+        )
         self.result = dict(
-            changed=False, mapped_address=None, relayed_address=None, server_software=None,
-            realm=None, rtt_ms=None, peer_first=None, relay=None, permissions={}, steps=[],
+            changed=False,
+            mapped_address=None,
+            relayed_address=None,
+            server_software=None,
+            realm=None,
+            rtt_ms=None,
+            peer_first=None,
+            relay=None,
+            permissions={},
+            steps=[],
             failure=None,
         )
 
@@ -61,8 +71,7 @@ class Probe(ProbeSteps):
             for name in plan:
                 self._step(name, getattr(self, "_step_" + name))
         except ProbeFailure as failure:
-            self.result["failure"] = {"class": failure.cls, "explanation": failure.explanation,
-                                      "step": failure.step}
+            self.result["failure"] = {"class": failure.cls, "explanation": failure.explanation, "step": failure.step}
         finally:
             self._release()
         if self.result["failure"]:
@@ -88,17 +97,28 @@ class Probe(ProbeSteps):
         self._record(name, True, start, detail)
 
     def _record(self, name, ok, start, detail):
-        self.result["steps"].append({
-            "name": name, "ok": ok, "ms": round((time.monotonic() - start) * 1000.0, 2),
-            "detail": detail,
-        })
+        self.result["steps"].append(
+            {
+                "name": name,
+                "ok": ok,
+                "ms": round((time.monotonic() - start) * 1000.0, 2),
+                "detail": detail,
+            }
+        )
 
     # -- resources --------------------------------------------------------
     def _open_client(self):
         p = self.p
         transport = open_transport(
-            p["transport"], p["host"], p["port"], p["timeout"], ns=p["netns"],
-            server_name=p["server_name"], ca_file=p["ca_file"], insecure=p["insecure"])
+            p["transport"],
+            p["host"],
+            p["port"],
+            p["timeout"],
+            ns=p["netns"],
+            server_name=p["server_name"],
+            ca_file=p["ca_file"],
+            insecure=p["insecure"],
+        )
         client = TurnClient(transport, p["username"], p["password"], p["software"])
         self.clients.append(client)
         return client
@@ -125,12 +145,18 @@ class Probe(ProbeSteps):
                 raise ProbeFailure("protocol_error", "allocate: 401 from %s without REALM and NONCE" % self.where)
             self.result["realm"] = client.realm
             if p["realm"] is not None and client.realm != p["realm"]:
-                raise ProbeFailure("realm_mismatch", (
-                    "allocate: %s announces realm %r but realm is %r: coturn's realm= and the realm "
-                    "the credentials are made for must be the same" % (self.where, client.realm, p["realm"])))
+                raise ProbeFailure(
+                    "realm_mismatch",
+                    (
+                        "allocate: %s announces realm %r but realm is %r: coturn's realm= and the realm "
+                        "the credentials are made for must be the same" % (self.where, client.realm, p["realm"])
+                    ),
+                )
             if p["username"] is None:
-                raise ProbeFailure("unauthorized", (
-                    "allocate: %s requires authentication (401) but username/password are not set" % self.where))
+                raise ProbeFailure(
+                    "unauthorized",
+                    ("allocate: %s requires authentication (401) but username/password are not set" % self.where),
+                )
             answer = client.allocate(deadline, family=self.relay_family)
         self.allocations.append(client)
         self._note_software(client)

@@ -15,8 +15,18 @@ import time
 
 from ansible_collections.veza.coturn.plugins.module_utils._netns import make_socket
 from ansible_collections.veza.coturn.plugins.module_utils._stun.codec import Message, decode, format_address
-from ansible_collections.veza.coturn.plugins.module_utils._stun.errors import StunErrorResponse, StunProtocolError, StunTimeout
-from ansible_collections.veza.coturn.plugins.module_utils._stun.protocol import BINDING, REQUEST, RTO_INITIAL, SOFTWARE, SUCCESS
+from ansible_collections.veza.coturn.plugins.module_utils._stun.errors import (
+    StunErrorResponse,
+    StunProtocolError,
+    StunTimeout,
+)
+from ansible_collections.veza.coturn.plugins.module_utils._stun.protocol import (
+    BINDING,
+    REQUEST,
+    RTO_INITIAL,
+    SOFTWARE,
+    SUCCESS,
+)
 from ansible_collections.veza.coturn.plugins.module_utils._stun.transport import resolve
 from ansible_collections.veza.coturn.plugins.module_utils._turn_probe.failures import ProbeFailure
 
@@ -51,15 +61,20 @@ class ProbeSteps(object):
         try:
             sock.bind((bind_ip, 0))
         except OSError as exc:
-            raise ProbeFailure("setup_error", "permission: peer_address %s cannot be bound%s: %s" % (
-                bind_ip, " in namespace %s" % p["peer_netns"] if p["peer_netns"] else "", exc))
+            raise ProbeFailure(
+                "setup_error",
+                "permission: peer_address %s cannot be bound%s: %s"
+                % (bind_ip, " in namespace %s" % p["peer_netns"] if p["peer_netns"] else "", exc),
+            )
         local = sock.getsockname()[:2]
         local_ip = local[0]
         if ipaddress.ip_address(local_ip).is_unspecified:
             local_ip = self._route_source(family, server_addr)
         reflexive = None
         if family == server_family:
-            reflexive = self._peer_binding(sock, server_addr, min(deadline, time.monotonic() + min(1.0, p["timeout"] / 3.0)))
+            reflexive = self._peer_binding(
+                sock, server_addr, min(deadline, time.monotonic() + min(1.0, p["timeout"] / 3.0))
+            )
         self.peer_info = {
             "peer_address": _fmt((local_ip, local[1])),
             "peer_reflexive": _fmt(reflexive),
@@ -126,10 +141,14 @@ class ProbeSteps(object):
             self.result["mapped_address"] = _fmt(mapped)
         expected = self.p["expected_relayed_ip"]
         if expected and ipaddress.ip_address(relayed[0]) != ipaddress.ip_address(expected):
-            raise ProbeFailure("wrong_relayed_address", (
-                "allocate: %s relays from %s but expected_relayed_ip is %s: coturn's external-ip "
-                "(nat mode: external-ip=PUBLIC/PRIVATE) or relay-ip is wrong, or the exposure does "
-                "not give the relay the public address" % (self.where, _fmt(relayed), expected)))
+            raise ProbeFailure(
+                "wrong_relayed_address",
+                (
+                    "allocate: %s relays from %s but expected_relayed_ip is %s: coturn's external-ip "
+                    "(nat mode: external-ip=PUBLIC/PRIVATE) or relay-ip is wrong, or the exposure does "
+                    "not give the relay the public address" % (self.where, _fmt(relayed), expected)
+                ),
+            )
         detail = "relayed address %s, lifetime %ss" % (_fmt(relayed), answer.lifetime())
         if client.stale_nonce_retries:
             detail += ", after %d stale-nonce (438) retry" % client.stale_nonce_retries
@@ -162,8 +181,7 @@ class ProbeSteps(object):
         token = os.urandom(6).hex().encode()
         tag_in, tag_out = b"veza-probe pf " + token + b" ", b"veza-probe pb " + token + b" "
         info = self.peer_info
-        info.update(sent=0, received=0, via=None, seen_from=None, return_sent=0, return_received=0,
-                    return_source=None)
+        info.update(sent=0, received=0, via=None, seen_from=None, return_sent=0, return_received=0, return_source=None)
         self.result["peer_first"] = info
         for i in range(count):
             self.peer.sendto(tag_in + str(i).encode(), self.relayed)
@@ -175,15 +193,19 @@ class ProbeSteps(object):
                 break
             src, data, via = item
             if data.startswith(tag_in):
-                got.add(data[len(tag_in):])
+                got.add(data[len(tag_in) :])
                 seen_from, info["via"] = src, via
         info["received"] = len(got)
         if not got:
-            raise ProbeFailure("peer_unreachable", (
-                "peer_first: none of %d datagrams the peer %s sent to the relayed address %s reached "
-                "the client: the relay range is not exposed on that address (DNAT/forwarding of "
-                "min-port..max-port missing, firewall), or coturn relays from a different address "
-                "than it advertises (external-ip/relay-ip)" % (count, info["peer_address"], _fmt(self.relayed))))
+            raise ProbeFailure(
+                "peer_unreachable",
+                (
+                    "peer_first: none of %d datagrams the peer %s sent to the relayed address %s reached "
+                    "the client: the relay range is not exposed on that address (DNAT/forwarding of "
+                    "min-port..max-port missing, firewall), or coturn relays from a different address "
+                    "than it advertises (external-ip/relay-ip)" % (count, info["peer_address"], _fmt(self.relayed))
+                ),
+            )
         info["seen_from"] = _fmt(seen_from)
         for i in range(count):
             client.send_indication(seen_from, tag_out + str(i).encode())
@@ -201,23 +223,42 @@ class ProbeSteps(object):
         info["return_received"] = len(back)
         info["return_source"] = ", ".join(sorted(_fmt(s) for s in sources)) or None
         if not back:
-            raise ProbeFailure("peer_unreachable", (
-                "peer_first: the client received the peer's datagrams but none of its %d Send "
-                "indications reached the peer %s: coturn cannot send from the relay (egress "
-                "firewall/SNAT of the relay range)" % (count, info["seen_from"])))
+            raise ProbeFailure(
+                "peer_unreachable",
+                (
+                    "peer_first: the client received the peer's datagrams but none of its %d Send "
+                    "indications reached the peer %s: coturn cannot send from the relay (egress "
+                    "firewall/SNAT of the relay range)" % (count, info["seen_from"])
+                ),
+            )
         wrong = [s for s in sources if not _same_addr(s, self.relayed)]
         if wrong:
-            raise ProbeFailure("wrong_relayed_address", (
-                "peer_first: the peer received relayed data from %s but the relayed address is %s: "
-                "traffic from the relay leaves with another address/port (proxy exposure, or missing "
-                "SNAT for the relay range), so peers behind NAT drop it"
-                % (", ".join(_fmt(s) for s in wrong), _fmt(self.relayed))))
+            raise ProbeFailure(
+                "wrong_relayed_address",
+                (
+                    "peer_first: the peer received relayed data from %s but the relayed address is %s: "
+                    "traffic from the relay leaves with another address/port (proxy exposure, or missing "
+                    "SNAT for the relay range), so peers behind NAT drop it"
+                    % (", ".join(_fmt(s) for s in wrong), _fmt(self.relayed))
+                ),
+            )
         if len(got) < count or len(back) < count:
-            raise ProbeFailure("relay_loss", (
-                "peer_first: lost %d of %d datagrams peer->client and %d of %d client->peer"
-                % (count - len(got), count, count - len(back), count)))
+            raise ProbeFailure(
+                "relay_loss",
+                (
+                    "peer_first: lost %d of %d datagrams peer->client and %d of %d client->peer"
+                    % (count - len(got), count, count - len(back), count)
+                ),
+            )
         return "peer %s -> %s -> client: %d/%d; back from %s: %d/%d" % (
-            info["seen_from"], _fmt(self.relayed), len(got), count, info["return_source"], len(back), count)
+            info["seen_from"],
+            _fmt(self.relayed),
+            len(got),
+            count,
+            info["return_source"],
+            len(back),
+            count,
+        )
 
     def _step_relay(self, deadline):
         a = self._main_client()
@@ -252,14 +293,26 @@ class ProbeSteps(object):
                 rtts.append(round((time.monotonic() - start) * 1000.0, 3))
         lost = count - len(rtts)
         self.result["relay"] = {
-            "second_relayed_address": _fmt(relayed_b), "sent": count, "received": len(rtts),
-            "loss_percent": round(100.0 * lost / count, 1), "rtts_ms": rtts,
+            "second_relayed_address": _fmt(relayed_b),
+            "sent": count,
+            "received": len(rtts),
+            "loss_percent": round(100.0 * lost / count, 1),
+            "rtts_ms": rtts,
         }
         median = round(statistics.median(rtts), 3) if rtts else None
         self.result["rtt_ms"] = median
         if lost:
-            raise ProbeFailure("relay_loss", (
-                "relay: %d of %d round trips between the allocations %s and %s were lost"
-                % (lost, count, _fmt(relayed_a), _fmt(relayed_b))))
+            raise ProbeFailure(
+                "relay_loss",
+                (
+                    "relay: %d of %d round trips between the allocations %s and %s were lost"
+                    % (lost, count, _fmt(relayed_a), _fmt(relayed_b))
+                ),
+            )
         return "%d/%d round trips %s <-> %s, median %.2f ms" % (
-            len(rtts), count, _fmt(relayed_a), _fmt(relayed_b), median or 0.0)
+            len(rtts),
+            count,
+            _fmt(relayed_a),
+            _fmt(relayed_b),
+            median or 0.0,
+        )

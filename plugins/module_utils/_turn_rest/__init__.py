@@ -25,15 +25,51 @@ from __future__ import annotations
 
 from ansible_collections.veza.coturn.plugins.module_utils._turn_rest.atomic import write_atomically
 from ansible_collections.veza.coturn.plugins.module_utils._turn_rest.cli import main
-from ansible_collections.veza.coturn.plugins.module_utils._turn_rest.credentials import MIN_SECRET_LENGTH, kept_expiry, mint
+from ansible_collections.veza.coturn.plugins.module_utils._turn_rest.credentials import (
+    MIN_SECRET_LENGTH,
+    kept_expiry,
+    mint,
+)
 from ansible_collections.veza.coturn.plugins.module_utils._turn_rest.env_file import (
-    ENV_CREDENTIAL, ENV_SECRET, ENV_STUN_URLS, ENV_TTL, ENV_TURN_URLS, ENV_USERNAME, LINE_BREAKS, EnvFile, one_line_problem)
+    ENV_CREDENTIAL,
+    ENV_SECRET,
+    ENV_STUN_URLS,
+    ENV_TTL,
+    ENV_TURN_URLS,
+    ENV_USERNAME,
+    LINE_BREAKS,
+    EnvFile,
+    one_line_problem,
+)
 from ansible_collections.veza.coturn.plugins.module_utils._turn_rest.errors import TurnRestError
 from ansible_collections.veza.coturn.plugins.module_utils._turn_rest.ice import ice_servers, ice_servers_json
-from ansible_collections.veza.coturn.plugins.module_utils._turn_rest.renewal import describe, renew, renew_and_reload, utc
+from ansible_collections.veza.coturn.plugins.module_utils._turn_rest.renewal import (
+    describe,
+    renew,
+    renew_and_reload,
+    utc,
+)
 
 __all__ = [
-    "ENV_CREDENTIAL", "ENV_SECRET", "ENV_STUN_URLS", "ENV_TTL", "ENV_TURN_URLS", "ENV_USERNAME", "LINE_BREAKS",
-    "MIN_SECRET_LENGTH", "EnvFile", "TurnRestError", "describe", "ice_servers", "ice_servers_json", "kept_expiry",
-    "main", "mint", "one_line_problem", "renew", "renew_and_reload", "utc", "write_atomically",
+    "ENV_CREDENTIAL",
+    "ENV_SECRET",
+    "ENV_STUN_URLS",
+    "ENV_TTL",
+    "ENV_TURN_URLS",
+    "ENV_USERNAME",
+    "LINE_BREAKS",
+    "MIN_SECRET_LENGTH",
+    "EnvFile",
+    "TurnRestError",
+    "describe",
+    "ice_servers",
+    "ice_servers_json",
+    "kept_expiry",
+    "main",
+    "mint",
+    "one_line_problem",
+    "renew",
+    "renew_and_reload",
+    "utc",
+    "write_atomically",
 ]

@@ -29,7 +29,8 @@ def _reload_command(text):
         argv = None
     if not isinstance(argv, list) or not argv or not all(isinstance(arg, str) and arg for arg in argv):
         raise argparse.ArgumentTypeError(
-            'must be a JSON list of non-empty strings, the command and its arguments, such as \'["systemctl", "reload", "backend"]\'')
+            'must be a JSON list of non-empty strings, the command and its arguments, such as \'["systemctl", "reload", "backend"]\''
+        )
     return argv
 
 
@@ -54,9 +55,13 @@ def _read_config(path):
         with open(path, encoding="utf-8") as handle:
             config = json.load(handle)
     except (OSError, ValueError) as exc:
-        raise TurnRestError(f"cannot read the renewal settings {path}: {getattr(exc, 'strerror', None) or exc}") from exc
-    if not isinstance(config, dict) or not all(isinstance(config.get(key), str) and config[key] for key in ("env", "ice")):
-        raise TurnRestError(f"the renewal settings {path} must be a JSON object with the paths \"env\" and \"ice\"")
+        raise TurnRestError(
+            f"cannot read the renewal settings {path}: {getattr(exc, 'strerror', None) or exc}"
+        ) from exc
+    if not isinstance(config, dict) or not all(
+        isinstance(config.get(key), str) and config[key] for key in ("env", "ice")
+    ):
+        raise TurnRestError(f'the renewal settings {path} must be a JSON object with the paths "env" and "ice"')
     line = config.get("reload_command_line") or ""
     try:
         reload_command = shlex.split(line) if isinstance(line, str) else None
@@ -78,24 +83,36 @@ def _program_name():
 
 def main(argv=None, now=None):
     """The command line; returns the exit status. now is for tests (a Unix timestamp instead of the clock)."""
-    parser = _Parser(prog=_program_name(),
-                     description="TURN REST credentials of the veza.coturn collection.")
+    parser = _Parser(prog=_program_name(), description="TURN REST credentials of the veza.coturn collection.")
     commands = parser.add_subparsers(dest="command", metavar="COMMAND")
     commands.required = True
     renew_parser = commands.add_parser(
-        "renew", help="renew the credential in the backend env file when it is due",
+        "renew",
+        help="renew the credential in the backend env file when it is due",
         description="Renew the TURN REST credential in the env file and the iceServers JSON when less than "
-                    "--margin seconds (default half the TTL) are left; reload the backend when they changed. "
-                    "Prints one line: skipped, kept, renewed or repaired.")
-    renew_parser.add_argument("--config", metavar="FILE",
-                              help="JSON settings written by the webrtc_backend_env role (env, ice, reload_command_line, "
-                                   "margin), instead of the options below")
+        "--margin seconds (default half the TTL) are left; reload the backend when they changed. "
+        "Prints one line: skipped, kept, renewed or repaired.",
+    )
+    renew_parser.add_argument(
+        "--config",
+        metavar="FILE",
+        help="JSON settings written by the webrtc_backend_env role (env, ice, reload_command_line, "
+        "margin), instead of the options below",
+    )
     renew_parser.add_argument("--env", metavar="FILE", help="the env file (WEBRTC_TURN_* lines)")
     renew_parser.add_argument("--ice", metavar="FILE", help="the iceServers JSON file")
-    renew_parser.add_argument("--reload-command", type=_reload_command, metavar="JSON-ARGV",
-                              help='run when a file changed, without a shell, e.g. \'["systemctl", "reload", "backend"]\'')
-    renew_parser.add_argument("--margin", type=_margin, metavar="SECONDS",
-                              help="renew when this many seconds or fewer are left (default: half the TTL)")
+    renew_parser.add_argument(
+        "--reload-command",
+        type=_reload_command,
+        metavar="JSON-ARGV",
+        help='run when a file changed, without a shell, e.g. \'["systemctl", "reload", "backend"]\'',
+    )
+    renew_parser.add_argument(
+        "--margin",
+        type=_margin,
+        metavar="SECONDS",
+        help="renew when this many seconds or fewer are left (default: half the TTL)",
+    )
     args = parser.parse_args(argv)
     if bool(args.config) == bool(args.env or args.ice) or not (args.config or (args.env and args.ice)):
         parser.error("renew takes either --config FILE or both --env FILE and --ice FILE")

@@ -19,7 +19,9 @@ def check_secret(secret):
     if not isinstance(secret, str) or len(secret) < MIN_SECRET_LENGTH:
         # The length or type only: the message must never carry the secret.
         got = len(secret) if isinstance(secret, str) else type(secret).__name__
-        raise TurnRestError(f"the shared secret must be a string of at least {MIN_SECRET_LENGTH} characters (got {got})")
+        raise TurnRestError(
+            f"the shared secret must be a string of at least {MIN_SECRET_LENGTH} characters (got {got})"
+        )
     return secret
 
 

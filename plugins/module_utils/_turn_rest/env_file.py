@@ -61,7 +61,9 @@ class EnvFile:
         try:
             return cls(path, data.decode("utf-8"))
         except UnicodeDecodeError as exc:
-            raise TurnRestError(f"{path} is not UTF-8 text (byte {exc.start + 1}); the webrtc_backend_env role writes UTF-8") from exc
+            raise TurnRestError(
+                f"{path} is not UTF-8 text (byte {exc.start + 1}); the webrtc_backend_env role writes UTF-8"
+            ) from exc
 
     def _number(self, key):
         numbers = self.keys.get(key, [])
@@ -84,10 +86,14 @@ class EnvFile:
         value = str(value)
         problem = one_line_problem(value)
         if problem:
-            raise TurnRestError(f"{self.path}: the new value of {key} {problem}; refusing to write it into a line-based file")
+            raise TurnRestError(
+                f"{self.path}: the new value of {key} {problem}; refusing to write it into a line-based file"
+            )
         number = self._number(key)
         if number is None:
-            raise TurnRestError(f"{self.path} has no {key}= line to renew; the webrtc_backend_env role writes one in rest mode")
+            raise TurnRestError(
+                f"{self.path} has no {key}= line to renew; the webrtc_backend_env role writes one in rest mode"
+            )
         ending = "\r" if self.lines[number].endswith("\r") else ""
         self.lines[number] = f"{key}={value}{ending}"
 

@@ -12,11 +12,28 @@ import subprocess
 
 from ansible_collections.veza.coturn.plugins.module_utils._turn_rest.atomic import read_bytes, write_atomically
 from ansible_collections.veza.coturn.plugins.module_utils._turn_rest.credentials import (
-    check_now, check_secret, check_ttl, credential_for, kept_expiry, mint)
+    check_now,
+    check_secret,
+    check_ttl,
+    credential_for,
+    kept_expiry,
+    mint,
+)
 from ansible_collections.veza.coturn.plugins.module_utils._turn_rest.env_file import (
-    ENV_CREDENTIAL, ENV_SECRET, ENV_STUN_URLS, ENV_TTL, ENV_TURN_URLS, ENV_USERNAME, EnvFile)
+    ENV_CREDENTIAL,
+    ENV_SECRET,
+    ENV_STUN_URLS,
+    ENV_TTL,
+    ENV_TURN_URLS,
+    ENV_USERNAME,
+    EnvFile,
+)
 from ansible_collections.veza.coturn.plugins.module_utils._turn_rest.errors import TurnRestError
-from ansible_collections.veza.coturn.plugins.module_utils._turn_rest.ice import check_urls, ice_servers, ice_servers_json
+from ansible_collections.veza.coturn.plugins.module_utils._turn_rest.ice import (
+    check_urls,
+    ice_servers,
+    ice_servers_json,
+)
 
 
 def utc(timestamp):
@@ -27,8 +44,16 @@ def utc(timestamp):
 def _plan(env_path, ice_path, now, margin):
     """What renew() would do: (result, writes), writes a list of (path, new bytes, old bytes or None)."""
     env = EnvFile.read(env_path)
-    result = {"changed": False, "action": "skipped", "env": env_path, "ice": ice_path,
-              "username": None, "expires_at": None, "renew_after": None, "written": []}
+    result = {
+        "changed": False,
+        "action": "skipped",
+        "env": env_path,
+        "ice": ice_path,
+        "username": None,
+        "expires_at": None,
+        "renew_after": None,
+        "written": [],
+    }
     secret = env.get(ENV_SECRET, "")
     if not secret:
         return result, []
@@ -50,10 +75,14 @@ def _plan(env_path, ice_path, now, margin):
     if margin is None:
         margin = ttl // 2
     elif isinstance(margin, bool) or not isinstance(margin, int) or not 0 <= margin <= ttl:
-        raise TurnRestError(f"margin must be a whole number of seconds from 0 to the TTL in {env_path} ({ttl}) (got {margin!r})")
+        raise TurnRestError(
+            f"margin must be a whole number of seconds from 0 to the TTL in {env_path} ({ttl}) (got {margin!r})"
+        )
     current = env.get(ENV_USERNAME)
     if current is None:
-        raise TurnRestError(f"{env_path} has {ENV_SECRET} but no {ENV_USERNAME}= line; the webrtc_backend_env role writes both in rest mode")
+        raise TurnRestError(
+            f"{env_path} has {ENV_SECRET} but no {ENV_USERNAME}= line; the webrtc_backend_env role writes both in rest mode"
+        )
     # The role mints without a user part (username = expiry), and so does
     # this: a username the role would replace at its next run is no renewal.
     kept = kept_expiry(current, None, now, ttl, margin)
@@ -75,16 +104,18 @@ def _plan(env_path, ice_path, now, margin):
         if old != data:
             writes.append((real, data, old))
             written.append(path)
-    result.update({
-        "changed": bool(writes),
-        # "repaired": same username, but a credential or iceServers file that
-        # did not match it (a changed secret, a hand edit) was rewritten.
-        "action": "renewed" if kept is None else ("repaired" if writes else "kept"),
-        "username": username,
-        "expires_at": expires_at,
-        "renew_after": expires_at - margin,
-        "written": written,
-    })
+    result.update(
+        {
+            "changed": bool(writes),
+            # "repaired": same username, but a credential or iceServers file that
+            # did not match it (a changed secret, a hand edit) was rewritten.
+            "action": "renewed" if kept is None else ("repaired" if writes else "kept"),
+            "username": username,
+            "expires_at": expires_at,
+            "renew_after": expires_at - margin,
+            "written": written,
+        }
+    )
     return result, writes
 
 
@@ -153,19 +184,27 @@ def renew_and_reload(env_path, ice_path, reload_command=None, now=None, margin=N
     if writes and reload_command:
         try:
             # Output captured and dropped: it is the backend's, and may say anything.
-            status = subprocess.run(reload_command, stdin=subprocess.DEVNULL, capture_output=True, check=False).returncode
+            status = subprocess.run(
+                reload_command, stdin=subprocess.DEVNULL, capture_output=True, check=False
+            ).returncode
             problem = None if status == 0 else f"exited with status {status}"
         except OSError as exc:
             problem = f"could not be started ({exc.strerror or exc})"
         if problem:
             failed = _restore(writes)
             if failed:
-                outcome = (f"could not put back the previous {' and '.join(failed)}: the backend still runs with the previous "
-                           f"credential; run the reload command by hand")
+                outcome = (
+                    f"could not put back the previous {' and '.join(failed)}: the backend still runs with the previous "
+                    f"credential; run the reload command by hand"
+                )
             else:
-                outcome = f"put back the previous {' and '.join(result['written'])}, so the next run renews and reloads again"
-            raise TurnRestError(f"the reload command {json.dumps(reload_command)} {problem} (its output is not shown; "
-                                f"run it by hand to see why); {outcome}")
+                outcome = (
+                    f"put back the previous {' and '.join(result['written'])}, so the next run renews and reloads again"
+                )
+            raise TurnRestError(
+                f"the reload command {json.dumps(reload_command)} {problem} (its output is not shown; "
+                f"run it by hand to see why); {outcome}"
+            )
         result["reloaded"] = True
     return result
 

@@ -25,7 +25,25 @@ from __future__ import annotations
 
 from ansible_collections.veza.coturn.plugins.plugin_utils._net import host_address_problem
 from ansible_collections.veza.coturn.plugins.plugin_utils._values.kinds import DICT_KINDS, KINDS, Kind, kind_of
-from ansible_collections.veza.coturn.plugins.plugin_utils._values.problems import LINE_BREAKS, message, one_line, problem, problems, shown
+from ansible_collections.veza.coturn.plugins.plugin_utils._values.problems import (
+    LINE_BREAKS,
+    message,
+    one_line,
+    problem,
+    problems,
+    shown,
+)
 
-__all__ = ["DICT_KINDS", "KINDS", "LINE_BREAKS", "Kind", "host_address_problem", "kind_of", "message", "one_line", "problem",
-           "problems", "shown"]
+__all__ = [
+    "DICT_KINDS",
+    "KINDS",
+    "LINE_BREAKS",
+    "Kind",
+    "host_address_problem",
+    "kind_of",
+    "message",
+    "one_line",
+    "problem",
+    "problems",
+    "shown",
+]

@@ -29,6 +29,7 @@ CIPHER_LIST = re.compile(r"[A-Za-z0-9+:!@=_.-]+\Z")
 def pattern(regex, phrase):
     def check(text):
         return None if regex.match(text) else phrase
+
     return check
 
 
@@ -43,6 +44,7 @@ def charset(regex_class, reveal=True):
                     return f"holds the character {char!r} at character {index}"
                 return f"holds a character outside that set at character {index}"
         return None
+
     return check
 
 
@@ -65,12 +67,18 @@ def cert_name(text):
 def _host(text):
     """A URL's host: an IP literal (IPv6 in brackets) or a DNS name."""
     if text.startswith("["):
-        return None if text.endswith("]") and ":" in text and _net.is_ip_literal(text[1:-1]) else (
-            "has a host in brackets that is not an IPv6 address")
+        return (
+            None
+            if text.endswith("]") and ":" in text and _net.is_ip_literal(text[1:-1])
+            else ("has a host in brackets that is not an IPv6 address")
+        )
     if _net.is_ip_literal(text):
         return None if ":" not in text else "has an IPv6 host without brackets"
-    return None if text and len(text) <= 253 and _DNS_NAME.match(text) else (
-        "has a host that is neither an IP address nor a DNS name")
+    return (
+        None
+        if text and len(text) <= 253 and _DNS_NAME.match(text)
+        else ("has a host that is neither an IP address nor a DNS name")
+    )
 
 
 def _split_host_port(rest):
@@ -79,7 +87,7 @@ def _split_host_port(rest):
         close = rest.find("]")
         if close < 0:
             return None, None, "has an unclosed '[' in its host"
-        host, tail = rest[:close + 1], rest[close + 1:]
+        host, tail = rest[: close + 1], rest[close + 1 :]
     else:
         host, sep, port = rest.partition(":")
         tail = sep + port
@@ -106,6 +114,7 @@ def ice_url(schemes, transports):
                 return "has a query other than " + " or ".join(f"?transport={t}" for t in transports)
         host, dummy, problem = _split_host_port(rest)
         return problem or _host(host)
+
     return check
 
 
@@ -122,7 +131,9 @@ def http_url(text):
     problem = problem or _host(host)
     if problem:
         return problem
-    return None if _URL_PATH.match(parts.path) else "has a path with characters other than letters, digits and ._~%/+:@=-"
+    return (
+        None if _URL_PATH.match(parts.path) else "has a path with characters other than letters, digits and ._~%/+:@=-"
+    )
 
 
 def ip(text):

@@ -120,8 +120,9 @@ def _dict_problems(role, name, keys, value):
     found = []
     for index, item in enumerate(value):
         if not isinstance(item, dict):
-            found.append(f"{role}: {name}[{index}] must be a dict with keys {', '.join(keys)} "
-                         f"(got a {type(item).__name__}).")
+            found.append(
+                f"{role}: {name}[{index}] must be a dict with keys {', '.join(keys)} " f"(got a {type(item).__name__})."
+            )
             continue
         for key, kind_name in keys.items():
             if key in item:
@@ -137,8 +138,10 @@ def _incus_config_problems(role, name, value):
     found = []
     for key, item in value.items():
         if not _INCUS_CONFIG_KEY.match(str(key)) or len(str(key)) > 255:
-            found.append(f"{role}: {name} keys must be Incus config keys of letters, digits and ._-, "
-                         f"such as limits.cpu (got {shown(key)}).")
+            found.append(
+                f"{role}: {name} keys must be Incus config keys of letters, digits and ._-, "
+                f"such as limits.cpu (got {shown(key)})."
+            )
             continue
         # An empty value unsets the key in Incus.
         text = message(role, f"{name}[{json.dumps(str(key))}]", "incus_config_value_or_empty", item)

@@ -18,9 +18,16 @@ def build_frame(mac, address):
     if len(mac) != 6:
         raise ValueError("a MAC address has 6 bytes, got %d" % len(mac))
     ip = socket.inet_aton(address)
-    return (b"\xff" * 6 + mac + b"\x08\x06"            # Ethernet: broadcast, ARP
-            + struct.pack("!HHBBH", 1, 0x0800, 6, 4, 1)   # Ethernet/IPv4, request
-            + mac + ip + b"\x00" * 6 + ip)
+    return (
+        b"\xff" * 6
+        + mac
+        + b"\x08\x06"  # Ethernet: broadcast, ARP
+        + struct.pack("!HHBBH", 1, 0x0800, 6, 4, 1)  # Ethernet/IPv4, request
+        + mac
+        + ip
+        + b"\x00" * 6
+        + ip
+    )
 
 
 def main():

@@ -15,12 +15,41 @@ import threading
 import time
 
 from ansible_collections.veza.coturn.plugins.module_utils._stun import protocol
-from ansible_collections.veza.coturn.plugins.module_utils._stun.codec import Message, decode, decode_xor_address, encode_error_code, long_term_key
-from ansible_collections.veza.coturn.plugins.module_utils._stun.framing import decode_channel_data, encode_channel_data, is_channel_data
+from ansible_collections.veza.coturn.plugins.module_utils._stun.codec import (
+    Message,
+    decode,
+    decode_xor_address,
+    encode_error_code,
+    long_term_key,
+)
+from ansible_collections.veza.coturn.plugins.module_utils._stun.framing import (
+    decode_channel_data,
+    encode_channel_data,
+    is_channel_data,
+)
 from ansible_collections.veza.coturn.plugins.module_utils._stun.protocol import (
-    ALLOCATE, BINDING, CHANNEL_BIND, CHANNEL_NUMBER, CREATE_PERMISSION, DATA, DATA_ATTR, ERROR, ERROR_CODE,
-    INDICATION, LIFETIME, MESSAGE_INTEGRITY, NONCE, REFRESH, REQUEST, SEND, SOFTWARE, SUCCESS, USERNAME,
-    XOR_MAPPED_ADDRESS, XOR_PEER_ADDRESS, XOR_RELAYED_ADDRESS,
+    ALLOCATE,
+    BINDING,
+    CHANNEL_BIND,
+    CHANNEL_NUMBER,
+    CREATE_PERMISSION,
+    DATA,
+    DATA_ATTR,
+    ERROR,
+    ERROR_CODE,
+    INDICATION,
+    LIFETIME,
+    MESSAGE_INTEGRITY,
+    NONCE,
+    REFRESH,
+    REQUEST,
+    SEND,
+    SOFTWARE,
+    SUCCESS,
+    USERNAME,
+    XOR_MAPPED_ADDRESS,
+    XOR_PEER_ADDRESS,
+    XOR_RELAYED_ADDRESS,
 )
 
 REALM = "fake.test"

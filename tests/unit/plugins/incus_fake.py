@@ -30,10 +30,21 @@ from ansible_collections.veza.coturn.plugins.module_utils._incus.instance import
 from ansible_collections.veza.coturn.plugins.module_utils._incus.instance_options import normalize_params
 from ansible_collections.veza.coturn.plugins.modules.incus_instance import argument_spec
 
-FINGERPRINT = 'abb3b0423a99e3d30961d199f8c9a46c7fd848f6af50c8b48c7215105531f87b'
-WRITABLE = ('architecture', 'config', 'devices', 'ephemeral', 'profiles', 'stateful', 'description')
-ALLOWED_CONFIG_PREFIXES = ('boot.', 'limits.', 'security.', 'user.', 'environment.', 'raw.',
-                           'linux.', 'snapshots.', 'cloud-init.', 'image.', 'volatile.')
+FINGERPRINT = "abb3b0423a99e3d30961d199f8c9a46c7fd848f6af50c8b48c7215105531f87b"
+WRITABLE = ("architecture", "config", "devices", "ephemeral", "profiles", "stateful", "description")
+ALLOWED_CONFIG_PREFIXES = (
+    "boot.",
+    "limits.",
+    "security.",
+    "user.",
+    "environment.",
+    "raw.",
+    "linux.",
+    "snapshots.",
+    "cloud-init.",
+    "image.",
+    "volatile.",
+)
 
 
 # --------------------------------------------------------------------------
@@ -51,40 +62,56 @@ class FakeIncus:
 
     def __init__(self):
         self.lock = threading.RLock()
-        self.instances = {}          # (project, name) -> instance dict
-        self.aliases = {'test-deb12': FINGERPRINT}
+        self.instances = {}  # (project, name) -> instance dict
+        self.aliases = {"test-deb12": FINGERPRINT}
         self.images = {FINGERPRINT}
         self.profiles = {
-            'default': {'root': {'type': 'disk', 'path': '/', 'pool': 'default'}},
-            'net': {'eth0': {'type': 'nic', 'network': 'incusbr-t', 'name': 'eth0'}},
+            "default": {"root": {"type": "disk", "path": "/", "pool": "default"}},
+            "net": {"eth0": {"type": "nic", "network": "incusbr-t", "name": "eth0"}},
         }
-        self.networks = {}           # name -> network dict
-        self.pools = {}              # name -> storage pool dict
+        self.networks = {}  # name -> network dict
+        self.pools = {}  # name -> storage pool dict
         self.operations = {}
         self.requests = []
         self.op_delay = 0.02
-        self.ipv4_after_polls = 0    # state polls before an address appears
-        self.failed_op_as_error = True   # what Incus 6.0 does on /wait of a failed op
+        self.ipv4_after_polls = 0  # state polls before an address appears
+        self.failed_op_as_error = True  # what Incus 6.0 does on /wait of a failed op
         self._ip = 10
         self.server = None
 
     # -- helpers ------------------------------------------------------------
     @property
     def writes(self):
-        return [(m, p) for (m, p, q, b, h) in self.requests if m != 'GET']
+        return [(m, p) for (m, p, q, b, h) in self.requests if m != "GET"]
 
-    def add_instance(self, name, project='default', status='Stopped', config=None, devices=None,
-                     profiles=('default',), type_='container', ephemeral=False):
+    def add_instance(
+        self,
+        name,
+        project="default",
+        status="Stopped",
+        config=None,
+        devices=None,
+        profiles=("default",),
+        type_="container",
+        ephemeral=False,
+    ):
         inst = {
-            'name': name, 'project': project, 'type': type_, 'status': status,
-            'status_code': 103 if status == 'Running' else 102,
-            'architecture': 'x86_64', 'location': 'none', 'stateful': False,
-            'description': '', 'ephemeral': ephemeral, 'profiles': list(profiles),
-            'config': dict({'volatile.base_image': FINGERPRINT,
-                            'volatile.uuid': str(uuid.uuid4())}, **(config or {})),
-            'devices': dict(devices or {}),
-            'created_at': '2026-01-01T00:00:00Z', 'last_used_at': '2026-01-01T00:00:00Z',
-            '_polls': 0,
+            "name": name,
+            "project": project,
+            "type": type_,
+            "status": status,
+            "status_code": 103 if status == "Running" else 102,
+            "architecture": "x86_64",
+            "location": "none",
+            "stateful": False,
+            "description": "",
+            "ephemeral": ephemeral,
+            "profiles": list(profiles),
+            "config": dict({"volatile.base_image": FINGERPRINT, "volatile.uuid": str(uuid.uuid4())}, **(config or {})),
+            "devices": dict(devices or {}),
+            "created_at": "2026-01-01T00:00:00Z",
+            "last_used_at": "2026-01-01T00:00:00Z",
+            "_polls": 0,
         }
         self._expand(inst)
         self.instances[(project, name)] = inst
@@ -93,12 +120,12 @@ class FakeIncus:
     def _expand(self, inst):
         expanded_devices = {}
         expanded_config = {}
-        for prof in inst['profiles']:
+        for prof in inst["profiles"]:
             expanded_devices.update(json.loads(json.dumps(self.profiles.get(prof, {}))))
-        expanded_devices.update(json.loads(json.dumps(inst['devices'])))
-        expanded_config.update(inst['config'])
-        inst['expanded_devices'] = expanded_devices
-        inst['expanded_config'] = expanded_config
+        expanded_devices.update(json.loads(json.dumps(inst["devices"])))
+        expanded_config.update(inst["config"])
+        inst["expanded_devices"] = expanded_devices
+        inst["expanded_config"] = expanded_config
 
     @staticmethod
     def etag(inst):
@@ -107,20 +134,29 @@ class FakeIncus:
 
     @staticmethod
     def public(inst):
-        return dict((k, v) for k, v in inst.items() if not k.startswith('_'))
+        return dict((k, v) for k, v in inst.items() if not k.startswith("_"))
 
     def get(self, project, name):
         inst = self.instances.get((project, name))
         if inst is None:
-            raise _Error(404, 'Failed to fetch instance "%s" in project "%s": Instance not found'
-                         % (name, project))
+            raise _Error(404, 'Failed to fetch instance "%s" in project "%s": Instance not found' % (name, project))
         return inst
 
     def new_operation(self, description, func):
         op_id = str(uuid.uuid4())
-        op = {'id': op_id, 'class': 'task', 'description': description, 'status': 'Running',
-              'status_code': 103, 'err': '', 'metadata': None, 'may_cancel': False,
-              'resources': {}, 'location': 'none', '_done': threading.Event()}
+        op = {
+            "id": op_id,
+            "class": "task",
+            "description": description,
+            "status": "Running",
+            "status_code": 103,
+            "err": "",
+            "metadata": None,
+            "may_cancel": False,
+            "resources": {},
+            "location": "none",
+            "_done": threading.Event(),
+        }
         self.operations[op_id] = op
 
         def worker():
@@ -128,10 +164,10 @@ class FakeIncus:
             try:
                 with self.lock:
                     func()
-                op.update(status='Success', status_code=200)
+                op.update(status="Success", status_code=200)
             except _Error as exc:
-                op.update(status='Failure', status_code=400, err=exc.msg)
-            op['_done'].set()
+                op.update(status="Failure", status_code=400, err=exc.msg)
+            op["_done"].set()
 
         threading.Thread(target=worker, daemon=True).start()
         return op
@@ -140,250 +176,274 @@ class FakeIncus:
     def validate_config(config):
         for key in config:
             if not key.startswith(ALLOWED_CONFIG_PREFIXES):
-                raise _Error(400, 'Invalid config: Unknown configuration key: %s' % key)
+                raise _Error(400, "Invalid config: Unknown configuration key: %s" % key)
 
     @staticmethod
     def validate_devices(devices):
         for name, dev in devices.items():
-            if not isinstance(dev, dict) or not dev.get('type'):
-                raise _Error(400, 'Invalid devices: Device validation failed for "%s": '
-                             'Missing device type in config' % name)
+            if not isinstance(dev, dict) or not dev.get("type"):
+                raise _Error(
+                    400, 'Invalid devices: Device validation failed for "%s": ' "Missing device type in config" % name
+                )
             for key, value in dev.items():
                 if not isinstance(value, str):
-                    raise _Error(400, 'json: cannot unmarshal %s into Go struct field' %
-                                 type(value).__name__)
+                    raise _Error(400, "json: cannot unmarshal %s into Go struct field" % type(value).__name__)
 
     def addresses(self, inst):
-        eth = inst['expanded_devices'].get('eth0', {})
-        if 'ipv4.address' in eth:
-            return eth['ipv4.address']
-        if '_ip' not in inst:
+        eth = inst["expanded_devices"].get("eth0", {})
+        if "ipv4.address" in eth:
+            return eth["ipv4.address"]
+        if "_ip" not in inst:
             self._ip += 1
-            inst['_ip'] = '10.210.0.%d' % self._ip
-        return inst['_ip']
+            inst["_ip"] = "10.210.0.%d" % self._ip
+        return inst["_ip"]
 
     # -- request dispatch ---------------------------------------------------
     def handle(self, method, path, query, body, headers):
-        project = query.get('project', 'default')
-        parts = [urllib.parse.unquote(x) for x in path.strip('/').split('/')]
-        if parts[:1] != ['1.0']:
-            raise _Error(404, 'not found')
+        project = query.get("project", "default")
+        parts = [urllib.parse.unquote(x) for x in path.strip("/").split("/")]
+        if parts[:1] != ["1.0"]:
+            raise _Error(404, "not found")
         rest = parts[1:]
-        if rest == [] and method == 'GET':
-            return 'sync', {'api_version': '1.0', 'auth': 'trusted',
-                            'environment': {'server_version': '6.0.0'}}, None
-        if rest[:1] == ['networks']:
+        if rest == [] and method == "GET":
+            return "sync", {"api_version": "1.0", "auth": "trusted", "environment": {"server_version": "6.0.0"}}, None
+        if rest[:1] == ["networks"]:
             return self.network(method, rest[1:], body)
-        if rest[:1] == ['storage-pools']:
+        if rest[:1] == ["storage-pools"]:
             return self.storage_pool(method, rest[1:], body)
-        if rest[:1] == ['images'] and len(rest) == 2 and method == 'DELETE':
+        if rest[:1] == ["images"] and len(rest) == 2 and method == "DELETE":
             return self.delete_image(rest[1])
-        if rest[:1] == ['operations'] and len(rest) == 3 and rest[2] == 'wait':
-            return self.op_wait(rest[1], float(query.get('timeout', '-1')))
-        if rest[:2] == ['images', 'aliases'] and len(rest) == 3 and method == 'GET':
+        if rest[:1] == ["operations"] and len(rest) == 3 and rest[2] == "wait":
+            return self.op_wait(rest[1], float(query.get("timeout", "-1")))
+        if rest[:2] == ["images", "aliases"] and len(rest) == 3 and method == "GET":
             if rest[2] not in self.aliases:
-                raise _Error(404, 'Image alias not found')
-            return 'sync', {'name': rest[2], 'target': self.aliases[rest[2]], 'type': 'container'}, None
-        if rest[:1] == ['images'] and len(rest) == 2 and method == 'GET':
+                raise _Error(404, "Image alias not found")
+            return "sync", {"name": rest[2], "target": self.aliases[rest[2]], "type": "container"}, None
+        if rest[:1] == ["images"] and len(rest) == 2 and method == "GET":
             matches = [f for f in self.images if f.startswith(rest[1])]
             if len(matches) != 1:
-                raise _Error(404, 'Image not found')
-            return 'sync', {'fingerprint': matches[0]}, None
-        if rest == ['instances'] and method == 'POST':
+                raise _Error(404, "Image not found")
+            return "sync", {"fingerprint": matches[0]}, None
+        if rest == ["instances"] and method == "POST":
             return self.create(project, query, body)
-        if rest[:1] == ['instances'] and len(rest) == 2:
+        if rest[:1] == ["instances"] and len(rest) == 2:
             name = rest[1]
-            if method == 'GET':
+            if method == "GET":
                 inst = self.get(project, name)
-                return 'sync', self.public(inst), self.etag(inst)
-            if method == 'PUT':
+                return "sync", self.public(inst), self.etag(inst)
+            if method == "PUT":
                 return self.update(project, name, body, headers)
-            if method == 'DELETE':
+            if method == "DELETE":
                 return self.delete(project, name)
-        if rest[:1] == ['instances'] and len(rest) == 3 and rest[2] == 'state':
-            if method == 'GET':
-                return 'sync', self.state(project, rest[1]), None
-            if method == 'PUT':
+        if rest[:1] == ["instances"] and len(rest) == 3 and rest[2] == "state":
+            if method == "GET":
+                return "sync", self.state(project, rest[1]), None
+            if method == "PUT":
                 return self.change_state(project, rest[1], body)
-        raise _Error(404, 'not found')
+        raise _Error(404, "not found")
 
     @staticmethod
     def _strings(config):
         for key, value in (config or {}).items():
             if not isinstance(value, str):
-                raise _Error(400, 'json: cannot unmarshal %s into Go struct field .config of type string'
-                             % type(value).__name__)
+                raise _Error(
+                    400, "json: cannot unmarshal %s into Go struct field .config of type string" % type(value).__name__
+                )
         return dict(config or {})
 
     def network(self, method, rest, body):
-        if not rest and method == 'POST':
-            name = body.get('name')
+        if not rest and method == "POST":
+            name = body.get("name")
             if name in self.networks:
                 raise _Error(409, 'Network "%s" already exists' % name)
-            self.networks[name] = {'name': name, 'type': body.get('type') or 'bridge', 'managed': True,
-                                   'config': self._strings(body.get('config')), 'status': 'Created',
-                                   'description': ''}
-            return 'sync', None, None
+            self.networks[name] = {
+                "name": name,
+                "type": body.get("type") or "bridge",
+                "managed": True,
+                "config": self._strings(body.get("config")),
+                "status": "Created",
+                "description": "",
+            }
+            return "sync", None, None
         if len(rest) == 1:
             net = self.networks.get(rest[0])
             if net is None:
-                raise _Error(404, 'Network not found')
-            if method == 'GET':
-                return 'sync', net, None
-            if method == 'PATCH':
-                net['config'].update(self._strings(body.get('config')))
-                return 'sync', None, None
-        raise _Error(404, 'not found')
+                raise _Error(404, "Network not found")
+            if method == "GET":
+                return "sync", net, None
+            if method == "PATCH":
+                net["config"].update(self._strings(body.get("config")))
+                return "sync", None, None
+        raise _Error(404, "not found")
 
     def storage_pool(self, method, rest, body):
-        if not rest and method == 'POST':
-            name = body.get('name')
+        if not rest and method == "POST":
+            name = body.get("name")
             if name in self.pools:
                 raise _Error(409, 'Storage pool "%s" already exists' % name)
-            if body.get('driver') not in ('dir', 'btrfs', 'zfs', 'lvm'):
-                raise _Error(400, 'Driver "%s" is not supported' % body.get('driver'))
-            self.pools[name] = {'name': name, 'driver': body['driver'], 'status': 'Created',
-                                'config': self._strings(body.get('config')), 'description': ''}
-            return 'sync', None, None
-        if len(rest) == 1 and method == 'GET':
+            if body.get("driver") not in ("dir", "btrfs", "zfs", "lvm"):
+                raise _Error(400, 'Driver "%s" is not supported' % body.get("driver"))
+            self.pools[name] = {
+                "name": name,
+                "driver": body["driver"],
+                "status": "Created",
+                "config": self._strings(body.get("config")),
+                "description": "",
+            }
+            return "sync", None, None
+        if len(rest) == 1 and method == "GET":
             if rest[0] not in self.pools:
-                raise _Error(404, 'Storage pool not found')
-            return 'sync', self.pools[rest[0]], None
-        raise _Error(404, 'not found')
+                raise _Error(404, "Storage pool not found")
+            return "sync", self.pools[rest[0]], None
+        raise _Error(404, "not found")
 
     def delete_image(self, fingerprint):
         if fingerprint not in self.images:
-            raise _Error(404, 'Image not found')
+            raise _Error(404, "Image not found")
 
         def do():
             self.images.discard(fingerprint)
             for alias, target in list(self.aliases.items()):
                 if target == fingerprint:
                     del self.aliases[alias]
-        return 'async', self.new_operation('Deleting image', do), None
+
+        return "async", self.new_operation("Deleting image", do), None
 
     def op_wait(self, op_id, timeout):
         op = self.operations.get(op_id)
         if op is None:
-            raise _Error(404, 'Operation not found')
-        op['_done'].wait(None if timeout < 0 else timeout)
-        meta = dict((k, v) for k, v in op.items() if not k.startswith('_'))
-        if op['status'] == 'Failure' and self.failed_op_as_error:
-            raise _Error(500, op['err'])
-        return 'sync', meta, None
+            raise _Error(404, "Operation not found")
+        op["_done"].wait(None if timeout < 0 else timeout)
+        meta = dict((k, v) for k, v in op.items() if not k.startswith("_"))
+        if op["status"] == "Failure" and self.failed_op_as_error:
+            raise _Error(500, op["err"])
+        return "sync", meta, None
 
     def create(self, project, query, body):
-        name = body.get('name')
+        name = body.get("name")
         if (project, name) in self.instances:
             raise _Error(409, 'Instance "%s" already exists' % name)
-        if query.get('target'):
-            raise _Error(400, 'Target only allowed when clustered')
-        self.validate_config(body.get('config') or {})
-        self.validate_devices(body.get('devices') or {})
-        src = body.get('source') or {}
+        if query.get("target"):
+            raise _Error(400, "Target only allowed when clustered")
+        self.validate_config(body.get("config") or {})
+        self.validate_devices(body.get("devices") or {})
+        src = body.get("source") or {}
 
         def do():
-            if src.get('type') == 'image':
-                if src.get('server'):
-                    raise _Error(400, 'Failed getting remote image info: Failed getting image: '
-                                 'The requested image couldn\'t be found for fingerprint "%s"'
-                                 % (src.get('alias') or src.get('fingerprint')))
-                if src.get('alias') and src['alias'] not in self.aliases:
-                    raise _Error(400, 'Image not provided for instance creation')
-            inst = self.add_instance(name, project=project, config=body.get('config'),
-                                     devices=body.get('devices'),
-                                     profiles=body.get('profiles') or ['default'],
-                                     type_=body.get('type') or 'container',
-                                     ephemeral=bool(body.get('ephemeral')))
-            inst['description'] = body.get('description', '')
-            if 'root' not in inst['expanded_devices']:
+            if src.get("type") == "image":
+                if src.get("server"):
+                    raise _Error(
+                        400,
+                        "Failed getting remote image info: Failed getting image: "
+                        'The requested image couldn\'t be found for fingerprint "%s"'
+                        % (src.get("alias") or src.get("fingerprint")),
+                    )
+                if src.get("alias") and src["alias"] not in self.aliases:
+                    raise _Error(400, "Image not provided for instance creation")
+            inst = self.add_instance(
+                name,
+                project=project,
+                config=body.get("config"),
+                devices=body.get("devices"),
+                profiles=body.get("profiles") or ["default"],
+                type_=body.get("type") or "container",
+                ephemeral=bool(body.get("ephemeral")),
+            )
+            inst["description"] = body.get("description", "")
+            if "root" not in inst["expanded_devices"]:
                 del self.instances[(project, name)]
-                raise _Error(400, 'Failed creating instance record: Failed initializing '
-                             'instance: Invalid devices: Failed detecting root disk device: '
-                             'No root device could be found')
-        return 'async', self.new_operation('Creating instance', do), None
+                raise _Error(
+                    400,
+                    "Failed creating instance record: Failed initializing "
+                    "instance: Invalid devices: Failed detecting root disk device: "
+                    "No root device could be found",
+                )
+
+        return "async", self.new_operation("Creating instance", do), None
 
     def update(self, project, name, body, headers):
         inst = self.get(project, name)
-        match = headers.get('if-match')
+        match = headers.get("if-match")
         if match and match != self.etag(inst):
-            raise _Error(412, 'ETag doesn\'t match: %s vs %s' % (self.etag(inst).strip('"'), match))
-        self.validate_config(body.get('config') or {})
-        self.validate_devices(body.get('devices') or {})
-        old_volatile = dict((k, v) for k, v in inst['config'].items() if k.startswith('volatile.'))
-        new_volatile = dict((k, v) for k, v in (body.get('config') or {}).items()
-                            if k.startswith('volatile.'))
+            raise _Error(412, "ETag doesn't match: %s vs %s" % (self.etag(inst).strip('"'), match))
+        self.validate_config(body.get("config") or {})
+        self.validate_devices(body.get("devices") or {})
+        old_volatile = dict((k, v) for k, v in inst["config"].items() if k.startswith("volatile."))
+        new_volatile = dict((k, v) for k, v in (body.get("config") or {}).items() if k.startswith("volatile."))
         if old_volatile != new_volatile:
-            raise _Error(400, 'Volatile keys cannot be changed or removed through PUT')
+            raise _Error(400, "Volatile keys cannot be changed or removed through PUT")
 
         def do():
-            for key in ('config', 'devices', 'profiles', 'ephemeral', 'description'):
+            for key in ("config", "devices", "profiles", "ephemeral", "description"):
                 if key in body:
                     inst[key] = body[key]
             self._expand(inst)
-        return 'async', self.new_operation('Updating instance', do), None
+
+        return "async", self.new_operation("Updating instance", do), None
 
     def delete(self, project, name):
         inst = self.get(project, name)
-        if inst['status'] != 'Stopped':
-            raise _Error(400, 'Instance is running')
+        if inst["status"] != "Stopped":
+            raise _Error(400, "Instance is running")
 
         def do():
             del self.instances[(project, name)]
-        return 'async', self.new_operation('Deleting instance', do), None
+
+        return "async", self.new_operation("Deleting instance", do), None
 
     def state(self, project, name):
         inst = self.get(project, name)
         network = {}
-        if inst['status'] == 'Running':
-            network['lo'] = {'addresses': [{'family': 'inet', 'address': '127.0.0.1',
-                                            'netmask': '8', 'scope': 'local'}]}
-            addrs = [{'family': 'inet6', 'address': 'fe80::1', 'netmask': '64', 'scope': 'link'}]
-            inst['_polls'] += 1
-            if inst['_polls'] > self.ipv4_after_polls:
-                addrs.insert(0, {'family': 'inet', 'address': self.addresses(inst),
-                                 'netmask': '24', 'scope': 'global'})
-            network['eth0'] = {'addresses': addrs, 'state': 'up'}
-        return {'status': inst['status'], 'status_code': inst['status_code'], 'network': network}
+        if inst["status"] == "Running":
+            network["lo"] = {
+                "addresses": [{"family": "inet", "address": "127.0.0.1", "netmask": "8", "scope": "local"}]
+            }
+            addrs = [{"family": "inet6", "address": "fe80::1", "netmask": "64", "scope": "link"}]
+            inst["_polls"] += 1
+            if inst["_polls"] > self.ipv4_after_polls:
+                addrs.insert(0, {"family": "inet", "address": self.addresses(inst), "netmask": "24", "scope": "global"})
+            network["eth0"] = {"addresses": addrs, "state": "up"}
+        return {"status": inst["status"], "status_code": inst["status_code"], "network": network}
 
     def change_state(self, project, name, body):
         inst = self.get(project, name)
-        action = body.get('action')
-        status = inst['status']
-        if action == 'start' and status == 'Running':
-            raise _Error(400, 'The instance is already running')
-        if action == 'stop' and status == 'Stopped':
-            raise _Error(400, 'The instance is already stopped')
-        if action == 'unfreeze' and status != 'Frozen':
-            raise _Error(400, 'The instance is not frozen')
+        action = body.get("action")
+        status = inst["status"]
+        if action == "start" and status == "Running":
+            raise _Error(400, "The instance is already running")
+        if action == "stop" and status == "Stopped":
+            raise _Error(400, "The instance is already stopped")
+        if action == "unfreeze" and status != "Frozen":
+            raise _Error(400, "The instance is not frozen")
 
         def do():
-            if action == 'start':
-                if 'root' not in inst['expanded_devices']:
+            if action == "start":
+                if "root" not in inst["expanded_devices"]:
                     raise _Error(400, 'Failed to start device "root": No root device')
-                self._set(inst, 'Running')
-            elif action == 'stop':
-                self._set(inst, 'Stopped')
-                if inst['ephemeral']:
+                self._set(inst, "Running")
+            elif action == "stop":
+                self._set(inst, "Stopped")
+                if inst["ephemeral"]:
                     del self.instances[(project, name)]
-            elif action == 'restart':
-                inst['_polls'] = 0
-                self._set(inst, 'Running')
-            elif action == 'unfreeze':
-                self._set(inst, 'Running')
-            elif action == 'freeze':
-                self._set(inst, 'Frozen')
+            elif action == "restart":
+                inst["_polls"] = 0
+                self._set(inst, "Running")
+            elif action == "unfreeze":
+                self._set(inst, "Running")
+            elif action == "freeze":
+                self._set(inst, "Frozen")
             else:
-                raise _Error(400, 'Unknown action %s' % action)
-        return 'async', self.new_operation('%s instance' % action.capitalize(), do), None
+                raise _Error(400, "Unknown action %s" % action)
+
+        return "async", self.new_operation("%s instance" % action.capitalize(), do), None
 
     @staticmethod
     def _set(inst, status):
-        inst['status'] = status
-        inst['status_code'] = {'Running': 103, 'Stopped': 102, 'Frozen': 110}[status]
-        inst['config']['volatile.last_state.power'] = status.upper()
-        if status == 'Running':
-            inst['_polls'] = 0
+        inst["status"] = status
+        inst["status_code"] = {"Running": 103, "Stopped": 102, "Frozen": 110}[status]
+        inst["config"]["volatile.last_state.power"] = status.upper()
+        if status == "Running":
+            inst["_polls"] = 0
 
 
 class _Handler(http.server.BaseHTTPRequestHandler):
@@ -391,44 +451,72 @@ class _Handler(http.server.BaseHTTPRequestHandler):
         pass
 
     def address_string(self):
-        return 'unix'
+        return "unix"
 
     def _serve(self):
         fake = self.server.fake
         parsed = urllib.parse.urlsplit(self.path)
         query = dict(urllib.parse.parse_qsl(parsed.query))
-        length = int(self.headers.get('Content-Length') or 0)
-        raw = self.rfile.read(length) if length else b''
+        length = int(self.headers.get("Content-Length") or 0)
+        raw = self.rfile.read(length) if length else b""
         body = json.loads(raw) if raw else None
         headers = dict((k.lower(), v) for k, v in self.headers.items())
         with fake.lock:
             fake.requests.append((self.command, parsed.path, query, body, headers))
         try:
-            if self.command == 'GET' and parsed.path.endswith('/wait'):
+            if self.command == "GET" and parsed.path.endswith("/wait"):
                 kind, meta, etag = fake.handle(self.command, parsed.path, query, body, headers)
             else:
                 with fake.lock:
                     kind, meta, etag = fake.handle(self.command, parsed.path, query, body, headers)
         except _Error as exc:
-            return self._send(exc.code, {'type': 'error', 'status': '', 'status_code': 0,
-                                         'operation': '', 'error_code': exc.code,
-                                         'error': exc.msg, 'metadata': None})
-        if kind == 'async':
-            pub = dict((k, v) for k, v in meta.items() if not k.startswith('_'))
-            return self._send(202, {'type': 'async', 'status': 'Operation created',
-                                    'status_code': 100, 'operation': '/1.0/operations/' + meta['id'],
-                                    'error_code': 0, 'error': '', 'metadata': pub})
-        return self._send(200, {'type': 'sync', 'status': 'Success', 'status_code': 200,
-                                'operation': '', 'error_code': 0, 'error': '', 'metadata': meta},
-                          etag)
+            return self._send(
+                exc.code,
+                {
+                    "type": "error",
+                    "status": "",
+                    "status_code": 0,
+                    "operation": "",
+                    "error_code": exc.code,
+                    "error": exc.msg,
+                    "metadata": None,
+                },
+            )
+        if kind == "async":
+            pub = dict((k, v) for k, v in meta.items() if not k.startswith("_"))
+            return self._send(
+                202,
+                {
+                    "type": "async",
+                    "status": "Operation created",
+                    "status_code": 100,
+                    "operation": "/1.0/operations/" + meta["id"],
+                    "error_code": 0,
+                    "error": "",
+                    "metadata": pub,
+                },
+            )
+        return self._send(
+            200,
+            {
+                "type": "sync",
+                "status": "Success",
+                "status_code": 200,
+                "operation": "",
+                "error_code": 0,
+                "error": "",
+                "metadata": meta,
+            },
+            etag,
+        )
 
     def _send(self, code, doc, etag=None):
         data = json.dumps(doc).encode()
         self.send_response(code)
-        self.send_header('Content-Type', 'application/json')
-        self.send_header('Content-Length', str(len(data)))
+        self.send_header("Content-Type", "application/json")
+        self.send_header("Content-Length", str(len(data)))
         if etag:
-            self.send_header('Etag', etag)
+            self.send_header("Etag", etag)
         self.end_headers()
         self.wfile.write(data)
 
@@ -445,8 +533,7 @@ class _TLSServer(socketserver.ThreadingMixIn, socketserver.TCPServer):
 
 
 def _serve_forever(server):
-    thread = threading.Thread(target=server.serve_forever, kwargs={'poll_interval': 0.05},
-                              daemon=True)
+    thread = threading.Thread(target=server.serve_forever, kwargs={"poll_interval": 0.05}, daemon=True)
     thread.start()
     return thread
 
@@ -454,7 +541,7 @@ def _serve_forever(server):
 def serve_unix(tmp_path):
     """Run a fake daemon on ``tmp_path/incus.sock``; yield its state (with ``socket`` and ``client``)."""
     state = FakeIncus()
-    sock = str(tmp_path / 'incus.sock')
+    sock = str(tmp_path / "incus.sock")
     server = _UnixServer(sock, _Handler)
     server.fake = state
     _serve_forever(server)
@@ -477,14 +564,16 @@ def options(**params):
 
 
 def run(fake, check_mode=False, diff=False, **params):
-    mgr = InstanceManager(options(**params), fake.client, check_mode=check_mode, diff=diff,
-                          sleep=lambda s: time.sleep(0.01))
+    mgr = InstanceManager(
+        options(**params), fake.client, check_mode=check_mode, diff=diff, sleep=lambda s: time.sleep(0.01)
+    )
     return mgr.run()
 
 
 def run_main(capsys, main, args):
     """Run a module's ``main()`` with ``args``; return ``(exit code, result)``."""
     from ansible.module_utils.testing import patch_module_args
+
     with patch_module_args(args):
         with pytest.raises(SystemExit) as exc:
             main()
@@ -493,15 +582,18 @@ def run_main(capsys, main, args):
 
 
 BASE_DEVICES = {
-    'root': {'type': 'disk', 'path': '/', 'pool': 'default'},
-    'eth0': {'type': 'nic', 'network': 'incusbr-t', 'name': 'eth0',
-             'ipv4.address': '10.210.0.10'},
+    "root": {"type": "disk", "path": "/", "pool": "default"},
+    "eth0": {"type": "nic", "network": "incusbr-t", "name": "eth0", "ipv4.address": "10.210.0.10"},
 }
 
 
 def base(**extra):
-    params = dict(name='hb-turn', source={'alias': 'test-deb12'}, profiles=['default'],
-                  config={'boot.autostart': True, 'limits.cpu': 2, 'user.note': 'hi'},
-                  devices=json.loads(json.dumps(BASE_DEVICES)))
+    params = dict(
+        name="hb-turn",
+        source={"alias": "test-deb12"},
+        profiles=["default"],
+        config={"boot.autostart": True, "limits.cpu": 2, "user.note": "hi"},
+        devices=json.loads(json.dumps(BASE_DEVICES)),
+    )
     params.update(extra)
     return params

@@ -23,14 +23,17 @@ from ansible_collections.veza.coturn.plugins.module_utils._turn_probe.probe impo
 from ansible_collections.veza.coturn.tests.unit.plugins.fake_turn import LOOP
 
 TURNSERVER = shutil.which("turnserver") or next(
-    (p for p in ("/usr/bin/turnserver", "/usr/sbin/turnserver") if os.path.exists(p)), None)
+    (p for p in ("/usr/bin/turnserver", "/usr/sbin/turnserver") if os.path.exists(p)), None
+)
 SECRET = "unit-test-secret"
 REAL_REALM = "probe.test"
 
 
 def _free_port():
-    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as tcp, \
-            socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as udp:
+    with (
+        socket.socket(socket.AF_INET, socket.SOCK_STREAM) as tcp,
+        socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as udp,
+    ):
         tcp.bind((LOOP, 0))
         port = tcp.getsockname()[1]
         udp.bind((LOOP, port))  # the port must be free for both
@@ -49,21 +52,56 @@ def start_coturn(tmp_path_factory):
         pytest.skip("coturn's turnserver is not installed")
     tmp = tmp_path_factory.mktemp("coturn")
     cert, key = tmp / "cert.pem", tmp / "key.pem"
-    tls = shutil.which("openssl") and subprocess.run(
-        ["openssl", "req", "-x509", "-newkey", "rsa:2048", "-nodes", "-days", "1",
-         "-keyout", str(key), "-out", str(cert), "-subj", "/CN=turn.probe.test",
-         "-addext", "subjectAltName=DNS:turn.probe.test,IP:127.0.0.1"],
-        capture_output=True, check=False).returncode == 0
+    tls = (
+        shutil.which("openssl")
+        and subprocess.run(
+            [
+                "openssl",
+                "req",
+                "-x509",
+                "-newkey",
+                "rsa:2048",
+                "-nodes",
+                "-days",
+                "1",
+                "-keyout",
+                str(key),
+                "-out",
+                str(cert),
+                "-subj",
+                "/CN=turn.probe.test",
+                "-addext",
+                "subjectAltName=DNS:turn.probe.test,IP:127.0.0.1",
+            ],
+            capture_output=True,
+            check=False,
+        ).returncode
+        == 0
+    )
     for dummy in range(5):  # a port picked free may be taken again in between
         port = _free_port()
         tls_port = _free_port()
-        cmd = [TURNSERVER, "-n", "--no-cli", "--log-file=stdout", "--simple-log",
-               "--listening-ip=%s" % LOOP, "--relay-ip=%s" % LOOP,
-               "--listening-port=%d" % port, "--tls-listening-port=%d" % tls_port,
-               "--min-port=49000", "--max-port=49100",
-               "--use-auth-secret", "--static-auth-secret=%s" % SECRET, "--realm=%s" % REAL_REALM,
-               "--allow-loopback-peers", "--denied-peer-ip=127.0.0.66", "--no-dtls",
-               "--userdb=%s" % (tmp / "turndb"), "--pidfile=%s" % (tmp / "turnserver.pid")]
+        cmd = [
+            TURNSERVER,
+            "-n",
+            "--no-cli",
+            "--log-file=stdout",
+            "--simple-log",
+            "--listening-ip=%s" % LOOP,
+            "--relay-ip=%s" % LOOP,
+            "--listening-port=%d" % port,
+            "--tls-listening-port=%d" % tls_port,
+            "--min-port=49000",
+            "--max-port=49100",
+            "--use-auth-secret",
+            "--static-auth-secret=%s" % SECRET,
+            "--realm=%s" % REAL_REALM,
+            "--allow-loopback-peers",
+            "--denied-peer-ip=127.0.0.66",
+            "--no-dtls",
+            "--userdb=%s" % (tmp / "turndb"),
+            "--pidfile=%s" % (tmp / "turnserver.pid"),
+        ]
         cmd += ["--cert=%s" % cert, "--pkey=%s" % key] if tls else ["--no-tls"]
         proc = subprocess.Popen(cmd, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
         for dummy in range(50):  # up to 5 s for the listener
@@ -90,7 +128,15 @@ def start_coturn(tmp_path_factory):
 
 def real_params(coturn, **over):
     username, password = rest_credentials(SECRET)
-    p = dict(host=LOOP, port=coturn["port"], username=username, password=password, realm=REAL_REALM,
-             peer_address=LOOP, expected_relayed_ip=LOOP, timeout=1.5)
+    p = dict(
+        host=LOOP,
+        port=coturn["port"],
+        username=username,
+        password=password,
+        realm=REAL_REALM,
+        peer_address=LOOP,
+        expected_relayed_ip=LOOP,
+        timeout=1.5,
+    )
     p.update(over)
     return p

@@ -65,12 +65,14 @@ def _load(role, kind):
 
 def _endpoint(variables):
     """turn_instance_endpoint as roles/turn_instance/tasks/facts.yml publishes it for this host."""
-    task = DataLoader().load_from_file(os.path.join(ROLES, "turn_instance", "tasks", "facts.yml"),
-                                       trusted_as_template=True)[0]
+    task = DataLoader().load_from_file(
+        os.path.join(ROLES, "turn_instance", "tasks", "facts.yml"), trusted_as_template=True
+    )[0]
     scope = dict(variables, item=variables["inventory_hostname"], hostvars={})
     scope.update(task["vars"])
     return Templar(loader=DataLoader(), variables=scope).template(
-        task["ansible.builtin.set_fact"]["turn_instance_endpoint"])
+        task["ansible.builtin.set_fact"]["turn_instance_endpoint"]
+    )
 
 
 def _variables(role, **overrides):
@@ -80,15 +82,19 @@ def _variables(role, **overrides):
         variables["coturn_realm"] = "turn.example.test"
     variables.update(_load(role, "defaults"))
     variables.update(_load(role, "vars"))
-    variables.update({"turn_instance_public_ip": PUBLIC, "turn_instance_ipv4_address": BRIDGE_IP,
-                      "turn_instance_uplink": "uplink0"})
+    variables.update(
+        {"turn_instance_public_ip": PUBLIC, "turn_instance_ipv4_address": BRIDGE_IP, "turn_instance_uplink": "uplink0"}
+    )
     if role == "coturn":
         # coturn is handed the endpoint turn_instance published, as
         # playbooks/site.yml does (playbooks/vars/coturn_endpoint.yml).
         variables.update({k: v for k, v in overrides.items() if k.startswith("turn_instance_")})
         variables["turn_instance_endpoint"] = _endpoint(variables)
-        variables.update(DataLoader().load_from_file(os.path.join(REPO, "playbooks", "vars", "coturn_endpoint.yml"),
-                                                     trusted_as_template=True))
+        variables.update(
+            DataLoader().load_from_file(
+                os.path.join(REPO, "playbooks", "vars", "coturn_endpoint.yml"), trusted_as_template=True
+            )
+        )
     variables.update(overrides)
     return variables
 
@@ -105,9 +111,12 @@ def render_file(role, template, **overrides):
 
 def devices(mode, **overrides):
     """The devices the role hands incus_instance, nulls (unwanted) dropped."""
-    table = render("turn_instance",
-                   "{{ __turn_instance_base_devices | combine(__turn_instance_exposure_devices[turn_instance_exposure]) }}",
-                   turn_instance_exposure=mode, **overrides)
+    table = render(
+        "turn_instance",
+        "{{ __turn_instance_base_devices | combine(__turn_instance_exposure_devices[turn_instance_exposure]) }}",
+        turn_instance_exposure=mode,
+        **overrides,
+    )
     return {name: dev for name, dev in table.items() if dev is not None}
 
 
@@ -148,8 +157,14 @@ def test_proxy_never_exposes_a_relay_range(relay):
 def test_routed_nic_holds_the_public_address_without_a_gateway():
     devs = devices("routed")
     assert set(devs) == {"root", "eth0", "eth1"}
-    assert devs["eth1"] == {"type": "nic", "nictype": "routed", "name": "eth1", "parent": "uplink0",
-                            "ipv4.address": PUBLIC, "ipv4.gateway": "none"}
+    assert devs["eth1"] == {
+        "type": "nic",
+        "nictype": "routed",
+        "name": "eth1",
+        "parent": "uplink0",
+        "ipv4.address": PUBLIC,
+        "ipv4.gateway": "none",
+    }
     # eth0 stays on the bridge: the container's way to its package mirror.
     assert devs["eth0"]["network"] == "vzbr0"
 
@@ -162,23 +177,27 @@ def test_macvlan_nic_on_the_uplink_named_as_asked():
 
 @pytest.mark.parametrize("mode", ["nat", "proxy", "routed", "macvlan"])
 def test_no_mode_asks_for_a_privileged_container(mode):
-    assert "security.privileged" not in render("turn_instance", "{{ turn_instance_config }}",
-                                               turn_instance_exposure=mode)
+    assert "security.privileged" not in render(
+        "turn_instance", "{{ turn_instance_config }}", turn_instance_exposure=mode
+    )
     for dev in devices(mode, turn_instance_tls_enabled=True).values():
         assert "security.privileged" not in dev
 
 
 def test_exposure_marker_names_mode_and_address():
-    assert render("turn_instance", "{{ __turn_instance_exposure_marker }}",
-                  turn_instance_exposure="routed") == "routed %s" % PUBLIC
+    assert (
+        render("turn_instance", "{{ __turn_instance_exposure_marker }}", turn_instance_exposure="routed")
+        == "routed %s" % PUBLIC
+    )
 
 
 # --------------------------------------------------------------------------
 # coturn: what it is handed from the exposure's endpoint, turnserver.conf
 
 
-@pytest.mark.parametrize("mode, listening", [("nat", BRIDGE_IP), ("proxy", BRIDGE_IP),
-                                             ("routed", PUBLIC), ("macvlan", PUBLIC)])
+@pytest.mark.parametrize(
+    "mode, listening", [("nat", BRIDGE_IP), ("proxy", BRIDGE_IP), ("routed", PUBLIC), ("macvlan", PUBLIC)]
+)
 def test_coturn_listens_where_the_exposure_delivers(mode, listening):
     assert render("coturn", "{{ coturn_listening_ip }}", turn_instance_exposure=mode) == listening
 
@@ -221,17 +240,50 @@ def test_tls_off_by_default():
 
 def test_tls_options_valid_for_coturn_461():
     lines = conf("nat", turn_instance_tls_enabled=True)
-    for expected in ("tls-listening-port=5349", "cert=/etc/coturn/cert.pem", "pkey=/etc/coturn/key.pem",
-                     "cipher-list=ECDHE+AESGCM:ECDHE+CHACHA20", "no-tlsv1", "no-tlsv1_1", "no-dtls"):
+    for expected in (
+        "tls-listening-port=5349",
+        "cert=/etc/coturn/cert.pem",
+        "pkey=/etc/coturn/key.pem",
+        "cipher-list=ECDHE+AESGCM:ECDHE+CHACHA20",
+        "no-tlsv1",
+        "no-tlsv1_1",
+        "no-dtls",
+    ):
         assert expected in lines
     assert "no-tls" not in lines
     assert "no-tlsv1_2" not in lines
     # Every option line must be one turnserver 4.6.1 knows (its --help).
-    known = {"listening-port", "listening-ip", "relay-ip", "external-ip", "min-port", "max-port", "realm",
-             "fingerprint", "userdb", "use-auth-secret", "lt-cred-mech", "stale-nonce", "tls-listening-port",
-             "cert", "pkey", "cipher-list", "no-tlsv1", "no-tlsv1_1", "no-tlsv1_2", "no-tls", "no-dtls",
-             "no-cli", "no-multicast-peers", "denied-peer-ip", "allowed-peer-ip", "syslog", "simple-log",
-             "verbose", "stun-only"}
+    known = {
+        "listening-port",
+        "listening-ip",
+        "relay-ip",
+        "external-ip",
+        "min-port",
+        "max-port",
+        "realm",
+        "fingerprint",
+        "userdb",
+        "use-auth-secret",
+        "lt-cred-mech",
+        "stale-nonce",
+        "tls-listening-port",
+        "cert",
+        "pkey",
+        "cipher-list",
+        "no-tlsv1",
+        "no-tlsv1_1",
+        "no-tlsv1_2",
+        "no-tls",
+        "no-dtls",
+        "no-cli",
+        "no-multicast-peers",
+        "denied-peer-ip",
+        "allowed-peer-ip",
+        "syslog",
+        "simple-log",
+        "verbose",
+        "stun-only",
+    }
     options = {line.split("=", 1)[0] for line in lines if line and not line.startswith("#")}
     assert options <= known, options - known
 
@@ -245,8 +297,9 @@ def test_tls_13_only_turns_off_12():
 
 
 def unit(mode, **overrides):
-    return render_file("turn_instance", "veza-public-nic.service.j2", turn_instance_exposure=mode,
-                       **overrides).splitlines()
+    return render_file(
+        "turn_instance", "veza-public-nic.service.j2", turn_instance_exposure=mode, **overrides
+    ).splitlines()
 
 
 def test_routed_unit_sets_the_32_and_routes_via_the_host():
@@ -304,9 +357,19 @@ def _fake_conntrack(tmp_path):
 def test_flush_deletes_only_listener_and_relay_entries(fake_conntrack):
     path, log = fake_conntrack
     env = dict(os.environ, PATH="%s:%s" % (path, os.environ["PATH"]))
-    out = subprocess.run(["sh", os.path.join(ROLES, "turn_instance", "files", "flush_conntrack.sh"),
-                          "198.51.100.65", "3478", "49160-49359"],
-                         env=env, capture_output=True, text=True, check=True).stdout.splitlines()
+    out = subprocess.run(
+        [
+            "sh",
+            os.path.join(ROLES, "turn_instance", "files", "flush_conntrack.sh"),
+            "198.51.100.65",
+            "3478",
+            "49160-49359",
+        ],
+        env=env,
+        capture_output=True,
+        text=True,
+        check=True,
+    ).stdout.splitlines()
     assert out == ["198.51.100.74:40123 -> 198.51.100.65:3478", "198.51.100.84:5000 -> 198.51.100.65:49200"]
     assert log.read_text().splitlines() == [
         "-D -p udp -s 198.51.100.74 -d 198.51.100.65 --sport 40123 --dport 3478",
@@ -318,8 +381,13 @@ def test_flush_with_nothing_to_delete_prints_nothing(fake_conntrack):
     path, log = fake_conntrack
     (path / "list").write_text("")
     env = dict(os.environ, PATH="%s:%s" % (path, os.environ["PATH"]))
-    out = subprocess.run(["sh", os.path.join(ROLES, "turn_instance", "files", "flush_conntrack.sh"),
-                          "198.51.100.65", "3478"], env=env, capture_output=True, text=True, check=True).stdout
+    out = subprocess.run(
+        ["sh", os.path.join(ROLES, "turn_instance", "files", "flush_conntrack.sh"), "198.51.100.65", "3478"],
+        env=env,
+        capture_output=True,
+        text=True,
+        check=True,
+    ).stdout
     assert out == ""
     assert not log.exists()
 
@@ -330,7 +398,8 @@ def test_flush_with_nothing_to_delete_prints_nothing(fake_conntrack):
 
 def _garp():
     spec = importlib.util.spec_from_file_location(
-        "gratuitous_arp", os.path.join(ROLES, "turn_instance", "files", "gratuitous_arp.py"))
+        "gratuitous_arp", os.path.join(ROLES, "turn_instance", "files", "gratuitous_arp.py")
+    )
     module = importlib.util.module_from_spec(spec)
     spec.loader.exec_module(module)
     return module

@@ -139,7 +139,7 @@ def test_keep_with_user_reused():
     assert cred["credential"] == expected_credential(SECRET, kept)
 
 
-@pytest.mark.parametrize("left", [300, 299, 1, 0, -1, -100000, 601, 10 ** 9])
+@pytest.mark.parametrize("left", [300, 299, 1, 0, -1, -100000, 601, 10**9])
 def test_keep_with_half_or_less_left_or_from_the_future_is_replaced(left):
     cred = turn_rest_credentials(SECRET, ttl=600, now=NOW, keep=str(NOW + left))
     assert cred["username"] == str(NOW + 600)
@@ -152,12 +152,15 @@ def test_keep_exactly_ttl_left_is_reused():
     assert cred["username"] == str(NOW + 600)
 
 
-@pytest.mark.parametrize("user, keep", [
-    ("alice", f"{NOW + 500}:bob"),
-    ("alice", str(NOW + 500)),
-    (None, f"{NOW + 500}:alice"),
-    ("alice", f"{NOW + 500}:"),
-])
+@pytest.mark.parametrize(
+    "user, keep",
+    [
+        ("alice", f"{NOW + 500}:bob"),
+        ("alice", str(NOW + 500)),
+        (None, f"{NOW + 500}:alice"),
+        ("alice", f"{NOW + 500}:"),
+    ],
+)
 def test_keep_of_another_user_is_replaced(user, keep):
     cred = turn_rest_credentials(SECRET, ttl=600, user=user, now=NOW, keep=keep)
     want = f"{NOW + 600}:{user}" if user else str(NOW + 600)
@@ -165,9 +168,22 @@ def test_keep_of_another_user_is_replaced(user, keep):
     assert cred["credential"] == expected_credential(SECRET, want)
 
 
-@pytest.mark.parametrize("keep", [
-    None, "", "garbage", "abc:alice", "-5", f"{NOW + 500}x", f" {NOW + 500}", "1.5e9", 1700000500, ["x"], {"a": 1},
-])
+@pytest.mark.parametrize(
+    "keep",
+    [
+        None,
+        "",
+        "garbage",
+        "abc:alice",
+        "-5",
+        f"{NOW + 500}x",
+        f" {NOW + 500}",
+        "1.5e9",
+        1700000500,
+        ["x"],
+        {"a": 1},
+    ],
+)
 def test_keep_garbage_is_replaced(keep):
     cred = turn_rest_credentials(SECRET, ttl=600, now=NOW, keep=keep)
     assert cred["username"] == str(NOW + 600)
@@ -182,18 +198,24 @@ def test_keep_unicode_digit_garbage_is_replaced():
 # turn_rest_credentials: errors
 
 
-@pytest.mark.parametrize("secret, got", [
-    ("", "got 0"),
-    ("short", "got 5"),
-    ("x" * 15, "got 15"),
-    (None, "got NoneType"),
-    (1234567890123456789, "got int"),
-    (b"0123456789abcdef", "got bytes"),
-    (["0123456789abcdef"], "got list"),
-])
+@pytest.mark.parametrize(
+    "secret, got",
+    [
+        ("", "got 0"),
+        ("short", "got 5"),
+        ("x" * 15, "got 15"),
+        (None, "got NoneType"),
+        (1234567890123456789, "got int"),
+        (b"0123456789abcdef", "got bytes"),
+        (["0123456789abcdef"], "got list"),
+    ],
+)
 def test_bad_secret(secret, got):
-    with pytest.raises(AnsibleFilterError, match=r"turn_rest_credentials: the shared secret must be a string "
-                                                 r"of at least 16 characters \(" + got + r"\)"):
+    with pytest.raises(
+        AnsibleFilterError,
+        match=r"turn_rest_credentials: the shared secret must be a string "
+        r"of at least 16 characters \(" + got + r"\)",
+    ):
         turn_rest_credentials(secret)
 
 
@@ -203,22 +225,27 @@ def test_short_secret_is_not_echoed():
     assert "hunter2secret" not in str(exc.value)
 
 
-@pytest.mark.parametrize("ttl, shown", [
-    (0, "0"),
-    ("0", "0"),
-    (-5, "-5"),
-    ("-600", "-600"),
-    ("abc", "'abc'"),
-    ("600s", "'600s'"),
-    ("", "''"),
-    (None, "None"),
-    ([600], r"\[600\]"),
-    (True, "True"),
-    (False, "False"),
-])
+@pytest.mark.parametrize(
+    "ttl, shown",
+    [
+        (0, "0"),
+        ("0", "0"),
+        (-5, "-5"),
+        ("-600", "-600"),
+        ("abc", "'abc'"),
+        ("600s", "'600s'"),
+        ("", "''"),
+        (None, "None"),
+        ([600], r"\[600\]"),
+        (True, "True"),
+        (False, "False"),
+    ],
+)
 def test_bad_ttl(ttl, shown):
-    with pytest.raises(AnsibleFilterError, match=r"turn_rest_credentials: ttl must be a positive integer of seconds "
-                                                 r"\(got " + shown + r"\)"):
+    with pytest.raises(
+        AnsibleFilterError,
+        match=r"turn_rest_credentials: ttl must be a positive integer of seconds " r"\(got " + shown + r"\)",
+    ):
         turn_rest_credentials(SECRET, ttl=ttl, now=NOW)
 
 
@@ -228,25 +255,32 @@ def test_user_with_colon(user):
         turn_rest_credentials(SECRET, user=user, now=NOW)
 
 
-@pytest.mark.parametrize("now, shown", [
-    ("abc", "'abc'"),
-    ("", "''"),
-    ([NOW], r"\[1700000000\]"),
-    ({}, r"\{\}"),
-    (float("nan"), "nan"),
-])
+@pytest.mark.parametrize(
+    "now, shown",
+    [
+        ("abc", "'abc'"),
+        ("", "''"),
+        ([NOW], r"\[1700000000\]"),
+        ({}, r"\{\}"),
+        (float("nan"), "nan"),
+    ],
+)
 def test_bad_now(now, shown):
-    with pytest.raises(AnsibleFilterError, match=r"turn_rest_credentials: now must be a Unix timestamp "
-                                                 r"\(got " + shown + r"\)"):
+    with pytest.raises(
+        AnsibleFilterError, match=r"turn_rest_credentials: now must be a Unix timestamp " r"\(got " + shown + r"\)"
+    ):
         turn_rest_credentials(SECRET, now=now)
 
 
-@pytest.mark.parametrize("kwargs, option", [
-    ({"now": float("inf")}, "now"),
-    ({"now": "inf"}, "now"),
-    ({"now": "-inf"}, "now"),
-    ({"ttl": float("inf")}, "ttl"),
-])
+@pytest.mark.parametrize(
+    "kwargs, option",
+    [
+        ({"now": float("inf")}, "now"),
+        ({"now": "inf"}, "now"),
+        ({"now": "-inf"}, "now"),
+        ({"ttl": float("inf")}, "ttl"),
+    ],
+)
 def test_infinite_now_or_ttl_is_a_filter_error(kwargs, option):
     kwargs.setdefault("now", NOW)
     with pytest.raises(AnsibleFilterError, match=f"turn_rest_credentials: {option} must be"):
@@ -325,33 +359,43 @@ def test_ice_servers_single_string_and_tuple():
     assert turn_ice_servers(("stun:a",)) == [{"urls": ["stun:a"]}]
 
 
-@pytest.mark.parametrize("stun_urls, entry", [
-    (["http://x"], "'http://x'"),
-    (["stun:"], "'stun:'"),
-    (["stuns:"], "'stuns:'"),
-    ([42], "42"),
-    ([None], "None"),
-    (["turn:x"], "'turn:x'"),
-    ("stun:a,http://x", "'http://x'"),
-    (["stun:a", "x"], "'x'"),
-])
+@pytest.mark.parametrize(
+    "stun_urls, entry",
+    [
+        (["http://x"], "'http://x'"),
+        (["stun:"], "'stun:'"),
+        (["stuns:"], "'stuns:'"),
+        ([42], "42"),
+        ([None], "None"),
+        (["turn:x"], "'turn:x'"),
+        ("stun:a,http://x", "'http://x'"),
+        (["stun:a", "x"], "'x'"),
+    ],
+)
 def test_ice_servers_bad_stun_url(stun_urls, entry):
-    with pytest.raises(AnsibleFilterError, match=r"turn_ice_servers: stun_urls entry " + entry
-                                                 + r" is not a URL starting with stun: or stuns:"):
+    with pytest.raises(
+        AnsibleFilterError,
+        match=r"turn_ice_servers: stun_urls entry " + entry + r" is not a URL starting with stun: or stuns:",
+    ):
         turn_ice_servers(stun_urls, TURN, "u", "c")
 
 
-@pytest.mark.parametrize("turn_urls, entry", [
-    (["http://x"], "'http://x'"),
-    (["turn:"], "'turn:'"),
-    (["turns:"], "'turns:'"),
-    ([42], "42"),
-    (["stun:x"], "'stun:x'"),
-    ("turn:a,turn:", "'turn:'"),
-])
+@pytest.mark.parametrize(
+    "turn_urls, entry",
+    [
+        (["http://x"], "'http://x'"),
+        (["turn:"], "'turn:'"),
+        (["turns:"], "'turns:'"),
+        ([42], "42"),
+        (["stun:x"], "'stun:x'"),
+        ("turn:a,turn:", "'turn:'"),
+    ],
+)
 def test_ice_servers_bad_turn_url(turn_urls, entry):
-    with pytest.raises(AnsibleFilterError, match=r"turn_ice_servers: turn_urls entry " + entry
-                                                 + r" is not a URL starting with turn: or turns:"):
+    with pytest.raises(
+        AnsibleFilterError,
+        match=r"turn_ice_servers: turn_urls entry " + entry + r" is not a URL starting with turn: or turns:",
+    ):
         turn_ice_servers(STUN, turn_urls, "u", "c")
 
 
@@ -360,12 +404,15 @@ def test_ice_servers_bad_turn_url_raises_even_without_credentials():
         turn_ice_servers(STUN, ["http://x"])
 
 
-@pytest.mark.parametrize("option, args", [
-    ("stun_urls", (42,)),
-    ("stun_urls", ({"urls": "stun:a"},)),
-    ("turn_urls", (STUN, 42)),
-    ("turn_urls", (STUN, {"urls": "turn:a"})),
-])
+@pytest.mark.parametrize(
+    "option, args",
+    [
+        ("stun_urls", (42,)),
+        ("stun_urls", ({"urls": "stun:a"},)),
+        ("turn_urls", (STUN, 42)),
+        ("turn_urls", (STUN, {"urls": "turn:a"})),
+    ],
+)
 def test_ice_servers_not_a_list(option, args):
     with pytest.raises(AnsibleFilterError, match=f"turn_ice_servers: {option} must be a list of URLs"):
         turn_ice_servers(*args)

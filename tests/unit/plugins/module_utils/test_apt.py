@@ -41,9 +41,20 @@ def test_dpkg_query_counts_only_installed_packages():
     assert _apt.parse_dpkg_query(DPKG) == {"iproute2": "6.1.0-3", "libc6": "2.36-9+deb12u10"}
 
 
-@pytest.mark.parametrize("name, ok", [
-    ("nftables", True), ("g++", True), ("libc6.1", True), ("x", False), ("Nftables", False),
-    ("-rf", False), ("a b", False), ("nft\nables", False), ("", False)])
+@pytest.mark.parametrize(
+    "name, ok",
+    [
+        ("nftables", True),
+        ("g++", True),
+        ("libc6.1", True),
+        ("x", False),
+        ("Nftables", False),
+        ("-rf", False),
+        ("a b", False),
+        ("nft\nables", False),
+        ("", False),
+    ],
+)
 def test_package_names(name, ok):
     assert (_apt.bad_names([name]) == []) is ok
 
@@ -68,10 +79,9 @@ class FakeApt:
             self.extra_seen = open(extra, encoding="utf-8").read() if os.path.exists(extra) else None
             return self.update_rc, "", "" if self.update_rc == 0 else "E: Failed to fetch something\n"
         if argv[0] == "apt-cache":
-            names = argv[argv.index("policy") + 1:]
+            names = argv[argv.index("policy") + 1 :]
             lists = self.fresh_lists if fresh else self.host_lists
-            return 0, "".join(f"{n}:\n  Installed: (none)\n  Candidate: {lists.get(n, '(none)')}\n"
-                              for n in names), ""
+            return 0, "".join(f"{n}:\n  Installed: (none)\n  Candidate: {lists.get(n, '(none)')}\n" for n in names), ""
         raise AssertionError(argv)
 
     def which(self, _tool):
@@ -99,9 +109,15 @@ def test_host_lists_answer_without_a_fetch():
 def test_old_host_lists_lead_to_fresh_ones_in_a_scratch_folder():
     fake = FakeApt(set(), {}, {"nftables": "1.0.6"})
     result = _check(fake, ["nftables", "veza-no-such"])
-    assert result == {"apt": True, "installed": {}, "installable": {"nftables": "1.0.6"},
-                      "missing": ["veza-no-such"], "lists": "fetched", "invalid": [],
-                      "reason": "no configured APT source offers it"}
+    assert result == {
+        "apt": True,
+        "installed": {},
+        "installable": {"nftables": "1.0.6"},
+        "missing": ["veza-no-such"],
+        "lists": "fetched",
+        "invalid": [],
+        "reason": "no configured APT source offers it",
+    }
     update = next(c for c in fake.commands if c[0] == "apt-get")
     scratch = next(a.split("=", 1)[1] for a in update if str(a).startswith("Dir::State::Lists="))
     assert "veza-apt-" in scratch
@@ -122,7 +138,10 @@ def test_a_failed_fetch_is_reported_and_the_host_lists_still_count():
     result = _check(fake, ["nftables", "conntrack"])
     assert result["missing"] == ["nftables"] and result["lists_error"] == "E: Failed to fetch something"
     assert result["installable"] == {"conntrack": "1.4.7"} and result["lists"] == "host"
-    assert result["reason"] == "no configured APT source offers it; fetching package lists failed: E: Failed to fetch something"
+    assert (
+        result["reason"]
+        == "no configured APT source offers it; fetching package lists failed: E: Failed to fetch something"
+    )
 
 
 def test_a_host_without_apt_has_everything_missing():

@@ -1,7 +1,6 @@
 # -*- coding: utf-8 -*-
 # GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
-"""Unit tests for the network namespace helpers in plugins/module_utils/_netns.py.
-"""
+"""Unit tests for the network namespace helpers in plugins/module_utils/_netns.py."""
 
 from __future__ import annotations
 
@@ -12,8 +11,8 @@ import pytest
 
 from ansible_collections.veza.coturn.plugins.module_utils._netns import NetnsError, make_socket, netns, netns_path
 
-
 # --- network namespaces (root only; the namespace is ours and removed) -------
+
 
 def _own_netns_ino():
     return os.stat("/proc/thread-self/ns/net").st_ino

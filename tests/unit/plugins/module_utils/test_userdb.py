@@ -71,8 +71,13 @@ def test_plan_mixed_add_remove_update():
         "bob": user_key("bob", REALM, PW_BOB),  # unchanged
         "zed": "deadbeef",  # undeclared
     }
-    todo = plan([SECRET_OLD, SECRET_A], current_users, REALM, [SECRET_A, SECRET_B],
-                _users(("alice", PW_ALICE_NEW), ("bob", PW_BOB), ("carol", PW_CAROL)))
+    todo = plan(
+        [SECRET_OLD, SECRET_A],
+        current_users,
+        REALM,
+        [SECRET_A, SECRET_B],
+        _users(("alice", PW_ALICE_NEW), ("bob", PW_BOB), ("carol", PW_CAROL)),
+    )
     assert todo["add_secrets"] == [SECRET_B]
     assert todo["remove_secrets"] == [SECRET_OLD]
     assert todo["add_users"] == ["carol"]

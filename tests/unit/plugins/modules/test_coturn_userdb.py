@@ -173,24 +173,38 @@ def test_main_check_mode_does_not_create(tmp_path, capsys):
 @needs_schema
 def test_main_removes_undeclared_rows_of_its_realm_only(db, capsys):
     other_user = (OTHER_REALM, "bob", user_key("bob", OTHER_REALM, PW_BOB))
-    _insert(db,
-            secrets=[(REALM, SECRET_OLD), (REALM, SECRET_A), (OTHER_REALM, SECRET_OTHER), (OTHER_REALM, SECRET_A)],
-            users=[(REALM, "bob", user_key("bob", REALM, PW_BOB)),
-                   (REALM, "alice", user_key("alice", REALM, PW_ALICE)),
-                   other_user])
-    code, raw, out = run_main(capsys, path=db, realm=REALM, secrets=[SECRET_A, SECRET_B],
-                              users=_users(("alice", PW_ALICE_NEW), ("carol", PW_CAROL)))
+    _insert(
+        db,
+        secrets=[(REALM, SECRET_OLD), (REALM, SECRET_A), (OTHER_REALM, SECRET_OTHER), (OTHER_REALM, SECRET_A)],
+        users=[
+            (REALM, "bob", user_key("bob", REALM, PW_BOB)),
+            (REALM, "alice", user_key("alice", REALM, PW_ALICE)),
+            other_user,
+        ],
+    )
+    code, raw, out = run_main(
+        capsys,
+        path=db,
+        realm=REALM,
+        secrets=[SECRET_A, SECRET_B],
+        users=_users(("alice", PW_ALICE_NEW), ("carol", PW_CAROL)),
+    )
     assert code == 0 and out["changed"] is True
     assert out["secrets_added"] == 1 and out["secrets_removed"] == 1
     assert out["users_removed"] == ["bob"]
     assert len(out["users_added"]) == 1 and len(out["users_updated"]) == 1
     _assert_no_sensitive(raw, out)
     secrets, users = _rows(db)
-    assert secrets == sorted([(REALM, SECRET_A), (REALM, SECRET_B), (OTHER_REALM, SECRET_OTHER),
-                              (OTHER_REALM, SECRET_A)])
-    assert users == sorted([(REALM, "alice", user_key("alice", REALM, PW_ALICE_NEW)),
-                            (REALM, "carol", user_key("carol", REALM, PW_CAROL)),
-                            other_user])
+    assert secrets == sorted(
+        [(REALM, SECRET_A), (REALM, SECRET_B), (OTHER_REALM, SECRET_OTHER), (OTHER_REALM, SECRET_A)]
+    )
+    assert users == sorted(
+        [
+            (REALM, "alice", user_key("alice", REALM, PW_ALICE_NEW)),
+            (REALM, "carol", user_key("carol", REALM, PW_CAROL)),
+            other_user,
+        ]
+    )
 
     # emptying the realm leaves the other realm alone too
     code, raw, out = run_main(capsys, path=db, realm=REALM)
@@ -210,8 +224,9 @@ def test_main_password_change_updates_key(db, capsys):
 @needs_schema
 def test_main_diff_shows_fingerprints_never_secrets(db, capsys):
     _insert(db, secrets=[(REALM, SECRET_OLD)], users=[(REALM, "bob", user_key("bob", REALM, PW_BOB))])
-    code, raw, out = run_main(capsys, diff=True, path=db, realm=REALM, secrets=[SECRET_A, SECRET_B],
-                              users=_users(("alice", PW_ALICE)))
+    code, raw, out = run_main(
+        capsys, diff=True, path=db, realm=REALM, secrets=[SECRET_A, SECRET_B], users=_users(("alice", PW_ALICE))
+    )
     diff = out["diff"]
     assert diff["before"] == {"secrets": [fingerprint(SECRET_OLD)], "users": ["bob"]}
     assert diff["after"]["secrets"] == [fingerprint(SECRET_A), fingerprint(SECRET_B)]
@@ -249,8 +264,15 @@ def test_main_path_with_uri_characters(tmp_path, capsys):
 def test_main_creates_missing_database(tmp_path, capsys):
     owner, group = _me()
     path = tmp_path / "turndb"
-    code, raw, out = run_main(capsys, path=str(path), realm=REALM, secrets=[SECRET_A],
-                              users=_users(("alice", PW_ALICE)), owner=owner, group=group)
+    code, raw, out = run_main(
+        capsys,
+        path=str(path),
+        realm=REALM,
+        secrets=[SECRET_A],
+        users=_users(("alice", PW_ALICE)),
+        owner=owner,
+        group=group,
+    )
     assert code == 0 and out["changed"] is True
     assert path.exists()
     assert oct(path.stat().st_mode & 0o777) == oct(0o640)
@@ -259,17 +281,31 @@ def test_main_creates_missing_database(tmp_path, capsys):
     tables = {r[0] for r in conn.execute("SELECT name FROM sqlite_master WHERE type = 'table'")}
     conn.close()
     assert {"turn_secret", "turnusers_lt", "allowed_peer_ip", "denied_peer_ip", "admin_user"} <= tables
-    code, raw, out = run_main(capsys, path=str(path), realm=REALM, secrets=[SECRET_A],
-                              users=_users(("alice", PW_ALICE)), owner=owner, group=group)
+    code, raw, out = run_main(
+        capsys,
+        path=str(path),
+        realm=REALM,
+        secrets=[SECRET_A],
+        users=_users(("alice", PW_ALICE)),
+        owner=owner,
+        group=group,
+    )
     assert out["changed"] is False
 
 
 def test_main_creates_from_fallback_schema(tmp_path, capsys):
     owner, group = _me()
     path = tmp_path / "turndb"
-    code, raw, out = run_main(capsys, path=str(path), realm=REALM, secrets=[SECRET_A],
-                              users=_users(("alice", PW_ALICE)), owner=owner, group=group,
-                              schema=str(tmp_path / "no-such-schema.sql"))
+    code, raw, out = run_main(
+        capsys,
+        path=str(path),
+        realm=REALM,
+        secrets=[SECRET_A],
+        users=_users(("alice", PW_ALICE)),
+        owner=owner,
+        group=group,
+        schema=str(tmp_path / "no-such-schema.sql"),
+    )
     assert code == 0 and out["changed"] is True
     assert _rows(str(path)) == ([(REALM, SECRET_A)], [(REALM, "alice", user_key("alice", REALM, PW_ALICE))])
 
@@ -283,8 +319,9 @@ def test_main_create_fails_without_folder(tmp_path, capsys):
 
 def test_main_create_fails_with_unknown_owner(tmp_path, capsys):
     path = tmp_path / "turndb"
-    code, raw, out = run_main(capsys, path=str(path), realm=REALM, secrets=[SECRET_A],
-                              owner="no-such-user-veza", group="no-such-group-veza")
+    code, raw, out = run_main(
+        capsys, path=str(path), realm=REALM, secrets=[SECRET_A], owner="no-such-user-veza", group="no-such-group-veza"
+    )
     assert code == 1
     assert out["msg"].startswith("coturn_userdb: owner/group: ")
     assert "does not exist" in out["msg"]
@@ -309,17 +346,23 @@ def test_main_database_without_coturn_tables(tmp_path, capsys):
     assert out["msg"] == f"coturn_userdb: path {path} is not a coturn userdb: no such table: turn_secret"
 
 
-@pytest.mark.parametrize("params, msg", [
-    (dict(users=[{"name": "al:ice", "password": PW_ALICE}]),
-     "coturn_userdb: users[0].name must be non-empty and without ':'"),
-    (dict(users=[{"name": "bob", "password": PW_BOB}, {"name": "", "password": PW_ALICE}]),
-     "coturn_userdb: users[1].name must be non-empty and without ':'"),
-    (dict(users=[{"name": "alice", "password": ""}]),
-     "coturn_userdb: users[0].password must not be empty"),
-    (dict(secrets=[SECRET_A, ""]), "coturn_userdb: secrets[1] must not be empty"),
-    (dict(secrets=[""]), "coturn_userdb: secrets[0] must not be empty"),
-    (dict(realm=""), "coturn_userdb: realm must not be empty"),
-])
+@pytest.mark.parametrize(
+    "params, msg",
+    [
+        (
+            dict(users=[{"name": "al:ice", "password": PW_ALICE}]),
+            "coturn_userdb: users[0].name must be non-empty and without ':'",
+        ),
+        (
+            dict(users=[{"name": "bob", "password": PW_BOB}, {"name": "", "password": PW_ALICE}]),
+            "coturn_userdb: users[1].name must be non-empty and without ':'",
+        ),
+        (dict(users=[{"name": "alice", "password": ""}]), "coturn_userdb: users[0].password must not be empty"),
+        (dict(secrets=[SECRET_A, ""]), "coturn_userdb: secrets[1] must not be empty"),
+        (dict(secrets=[""]), "coturn_userdb: secrets[0] must not be empty"),
+        (dict(realm=""), "coturn_userdb: realm must not be empty"),
+    ],
+)
 def test_main_input_errors(tmp_path, capsys, params, msg):
     path = tmp_path / "turndb"
     args = dict(dict(path=str(path), realm=REALM), **params)
@@ -333,8 +376,9 @@ def test_main_input_errors(tmp_path, capsys, params, msg):
 def test_main_input_error_leaves_database_alone(db, capsys):
     _insert(db, secrets=[(REALM, SECRET_OLD)])
     before = _rows(db)
-    code, raw, out = run_main(capsys, path=db, realm=REALM, secrets=[SECRET_A],
-                              users=[{"name": "a:b", "password": PW_ALICE}])
+    code, raw, out = run_main(
+        capsys, path=db, realm=REALM, secrets=[SECRET_A], users=[{"name": "a:b", "password": PW_ALICE}]
+    )
     assert code == 1 and "without ':'" in out["msg"]
     assert _rows(db) == before
 
@@ -351,8 +395,9 @@ def test_main_missing_realm(tmp_path, capsys):
 
 def _turnadmin(tmp_path, *args):
     """Run turnadmin on the temp database only; remove the log file it opens."""
-    proc = subprocess.Popen([TURNADMIN, *args], cwd=str(tmp_path), stdout=subprocess.PIPE,
-                            stderr=subprocess.STDOUT, text=True)
+    proc = subprocess.Popen(
+        [TURNADMIN, *args], cwd=str(tmp_path), stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True
+    )
     try:
         output, _err = proc.communicate(timeout=20)
     except subprocess.TimeoutExpired:

@@ -35,12 +35,19 @@ def _run_module(args):
 
 def test_module_entry_point():
     with FakeTurn() as server:
-        ok = _run_module(dict(host=LOOP, port=server.port, username=USER, password=PASSWORD,
-                              peer_address=LOOP, _ansible_check_mode=True))
+        ok = _run_module(
+            dict(
+                host=LOOP,
+                port=server.port,
+                username=USER,
+                password=PASSWORD,
+                peer_address=LOOP,
+                _ansible_check_mode=True,
+            )
+        )
         assert not ok.get("failed") and ok["changed"] is False and ok["failure"] is None
         assert ok["msg"].startswith("turn_probe: binding, allocate")
-        bad = _run_module(dict(host=LOOP, port=server.port, username=USER, password="nope",
-                               checks=["allocate"]))
+        bad = _run_module(dict(host=LOOP, port=server.port, username=USER, password="nope", checks=["allocate"]))
         assert bad["failed"] and bad["failure"]["class"] == "unauthorized"
         assert bad["msg"].startswith("turn_probe: allocate:")
     param = _run_module(dict(host=LOOP, count=1000))
@@ -49,7 +56,11 @@ def test_module_entry_point():
 
 def test_module_messages_of_checks_the_spec_cannot_express():
     empty = _run_module(dict(host=LOOP, checks=[]))
-    assert empty["failed"] and empty["msg"] == "turn_probe: checks must name at least one of binding, allocate, permission, peer_first, relay"
+    assert (
+        empty["failed"]
+        and empty["msg"]
+        == "turn_probe: checks must name at least one of binding, allocate, permission, peer_first, relay"
+    )
     half = _run_module(dict(host=LOOP, username=USER, password=None))
     assert half["failed"] and half["msg"] == "turn_probe: username and password must be given together"
     choice = _run_module(dict(host=LOOP, transport="sctp"))

@@ -11,32 +11,45 @@ from ansible_collections.veza.coturn.tests.unit.plugins.incus_fake import option
 
 
 def test_normalize_coerces_values():
-    p = options(name='hb-x', config={'a.b': True, 'c.d': 3, 'e.f': 1.5, 'g.h': None},
-                devices={'p': {'type': 'proxy', 'nat': False, 'port': 80}, 'q': None})
-    assert p['config'] == {'a.b': 'true', 'c.d': '3', 'e.f': '1.5', 'g.h': None}
-    assert p['devices'] == {'p': {'type': 'proxy', 'nat': 'false', 'port': '80'}}
-    assert p['state'] == 'started' and p['project'] == 'default' and p['profiles'] == ['default']
+    p = options(
+        name="hb-x",
+        config={"a.b": True, "c.d": 3, "e.f": 1.5, "g.h": None},
+        devices={"p": {"type": "proxy", "nat": False, "port": 80}, "q": None},
+    )
+    assert p["config"] == {"a.b": "true", "c.d": "3", "e.f": "1.5", "g.h": None}
+    assert p["devices"] == {"p": {"type": "proxy", "nat": "false", "port": "80"}}
+    assert p["state"] == "started" and p["project"] == "default" and p["profiles"] == ["default"]
 
 
 def test_source_is_shaped_for_the_api():
-    assert options(name='hb-x', source={'alias': 'a'})['source'] == {'type': 'image', 'alias': 'a', 'mode': 'pull'}
+    assert options(name="hb-x", source={"alias": "a"})["source"] == {"type": "image", "alias": "a", "mode": "pull"}
 
 
 # Only what the argument spec cannot say: each message once, from normalize_params.
-@pytest.mark.parametrize('params, message', [
-    ({'name': ''}, 'incus_instance: name: a non-empty string is required'),
-    ({'project': ''}, 'incus_instance: project: a non-empty string is required'),
-    ({'wait_timeout': -3}, 'incus_instance: wait_timeout: must be a positive number of seconds (got -3)'),
-    ({'profiles': ['default', '']}, 'incus_instance: profiles: value must be a list of profile names'),
-    ({'source': {'alias': ''}}, 'incus_instance: source.alias: value must be a non-empty string'),
-    ({'source': {'alias': 'a', 'protocol': 'incus'}},
-     'incus_instance: source.protocol: only meaningful together with source.server'),
-    ({'config': {'volatile.uuid': None}},
-     'incus_instance: config.volatile.uuid: volatile keys are maintained by Incus and cannot be managed'),
-    ({'devices': {'e': {'type': ''}}}, 'incus_instance: devices.e: the key "type" is required (nic, disk, proxy, ...)'),
-    ({'url': 'https://'}, "incus_instance: url: must look like https://host:8443 (got 'https://')"),
-])
+@pytest.mark.parametrize(
+    "params, message",
+    [
+        ({"name": ""}, "incus_instance: name: a non-empty string is required"),
+        ({"project": ""}, "incus_instance: project: a non-empty string is required"),
+        ({"wait_timeout": -3}, "incus_instance: wait_timeout: must be a positive number of seconds (got -3)"),
+        ({"profiles": ["default", ""]}, "incus_instance: profiles: value must be a list of profile names"),
+        ({"source": {"alias": ""}}, "incus_instance: source.alias: value must be a non-empty string"),
+        (
+            {"source": {"alias": "a", "protocol": "incus"}},
+            "incus_instance: source.protocol: only meaningful together with source.server",
+        ),
+        (
+            {"config": {"volatile.uuid": None}},
+            "incus_instance: config.volatile.uuid: volatile keys are maintained by Incus and cannot be managed",
+        ),
+        (
+            {"devices": {"e": {"type": ""}}},
+            'incus_instance: devices.e: the key "type" is required (nic, disk, proxy, ...)',
+        ),
+        ({"url": "https://"}, "incus_instance: url: must look like https://host:8443 (got 'https://')"),
+    ],
+)
 def test_checks_the_spec_cannot_express(params, message):
     with pytest.raises(ModuleFailure) as err:
-        options(**dict({'name': 'hb-x'}, **params))
+        options(**dict({"name": "hb-x"}, **params))
     assert err.value.msg == message

@@ -24,24 +24,43 @@ def write_env(tmp_path, text):
 
 
 def static_env(tmp_path, user=USER, password=PASSWORD):
-    return write_env(tmp_path, f"# managed\nWEBRTC_STUN_URLS=stun:{LOOP}:3478\nWEBRTC_TURN_URLS=turn:{LOOP}:3478\n"
-                               f"WEBRTC_TURN_USERNAME={user}\nWEBRTC_TURN_CREDENTIAL={password}\n")
+    return write_env(
+        tmp_path,
+        f"# managed\nWEBRTC_STUN_URLS=stun:{LOOP}:3478\nWEBRTC_TURN_URLS=turn:{LOOP}:3478\n"
+        f"WEBRTC_TURN_USERNAME={user}\nWEBRTC_TURN_CREDENTIAL={password}\n",
+    )
 
 
 def rest_env(tmp_path, username=str(NOW + 150), credential="c3RvcmVkLWNyZWRlbnRpYWwtdmFsdWU=", secret=SECRET):
-    return write_env(tmp_path, f"WEBRTC_TURN_URLS=turn:{LOOP}:3478\nWEBRTC_TURN_USERNAME={username}\n"
-                               f"WEBRTC_TURN_CREDENTIAL={credential}\n"
-                               f"WEBRTC_TURN_SHARED_SECRET={secret}\nWEBRTC_TURN_CREDENTIAL_TTL=600\n")
+    return write_env(
+        tmp_path,
+        f"WEBRTC_TURN_URLS=turn:{LOOP}:3478\nWEBRTC_TURN_USERNAME={username}\n"
+        f"WEBRTC_TURN_CREDENTIAL={credential}\n"
+        f"WEBRTC_TURN_SHARED_SECRET={secret}\nWEBRTC_TURN_CREDENTIAL_TTL=600\n",
+    )
 
 
 def listener(port, transport="udp"):
     scheme = "turns" if transport == "tls" else "turn"
-    return {"transport": transport, "port": port, "url": f"{scheme}:{LOOP}:{port}?transport={'udp' if transport == 'udp' else 'tcp'}"}
+    return {
+        "transport": transport,
+        "port": port,
+        "url": f"{scheme}:{LOOP}:{port}?transport={'udp' if transport == 'udp' else 'tcp'}",
+    }
 
 
 def relay(port, **over):
-    item = {"name": "coturn-local", "host": LOOP, "realm": REALM, "expected_relayed_ip": LOOP,
-            "server_name": None, "ca_file": None, "peer_address": None, "listeners": [listener(port)], "stun_only": False}
+    item = {
+        "name": "coturn-local",
+        "host": LOOP,
+        "realm": REALM,
+        "expected_relayed_ip": LOOP,
+        "server_name": None,
+        "ca_file": None,
+        "peer_address": None,
+        "listeners": [listener(port)],
+        "stun_only": False,
+    }
     item.update(over)
     return item
 

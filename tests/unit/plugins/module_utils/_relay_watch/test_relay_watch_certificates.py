@@ -14,9 +14,11 @@ import threading
 
 import pytest
 
-from ansible_collections.veza.coturn.plugins.module_utils._relay_watch.certificates import certificate_not_after, tls_not_after
+from ansible_collections.veza.coturn.plugins.module_utils._relay_watch.certificates import (
+    certificate_not_after,
+    tls_not_after,
+)
 from ansible_collections.veza.coturn.tests.unit.plugins.fake_turn import LOOP
-
 
 # --------------------------------------------------------------------------
 # TLS certificate expiry
@@ -26,10 +28,31 @@ def _certificate(tmp_path, days):
     if not shutil.which("openssl"):
         pytest.skip("needs the openssl command")
     cert, key = tmp_path / f"cert{days}.pem", tmp_path / f"key{days}.pem"
-    subprocess.run(["openssl", "req", "-x509", "-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:prime256v1", "-nodes",
-                    "-keyout", str(key), "-out", str(cert), "-days", str(days), "-subj", "/CN=turn.veza.test"],
-                   check=True, capture_output=True)
-    end = subprocess.run(["openssl", "x509", "-enddate", "-noout", "-in", str(cert)], check=True, capture_output=True, text=True)
+    subprocess.run(
+        [
+            "openssl",
+            "req",
+            "-x509",
+            "-newkey",
+            "ec",
+            "-pkeyopt",
+            "ec_paramgen_curve:prime256v1",
+            "-nodes",
+            "-keyout",
+            str(key),
+            "-out",
+            str(cert),
+            "-days",
+            str(days),
+            "-subj",
+            "/CN=turn.veza.test",
+        ],
+        check=True,
+        capture_output=True,
+    )
+    end = subprocess.run(
+        ["openssl", "x509", "-enddate", "-noout", "-in", str(cert)], check=True, capture_output=True, text=True
+    )
     return cert, key, ssl.cert_time_to_seconds(end.stdout.strip().split("=", 1)[1])
 
 

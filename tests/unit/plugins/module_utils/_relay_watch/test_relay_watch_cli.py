@@ -19,7 +19,14 @@ import yaml
 from ansible_collections.veza.coturn.plugins.module_utils._relay_watch import cli
 from ansible_collections.veza.coturn.tests.unit.plugins.fake_turn import FakeTurn, LOOP
 from ansible_collections.veza.coturn.tests.unit.plugins.module_utils._relay_watch.relay_watch_files import (
-    NOW, listener, make_config, metrics_of, relay, run, static_env, write_env,
+    NOW,
+    listener,
+    make_config,
+    metrics_of,
+    relay,
+    run,
+    static_env,
+    write_env,
 )
 
 MODULE_UTILS = os.path.dirname(os.path.dirname(os.path.abspath(cli.__file__)))
@@ -57,27 +64,44 @@ def _fake_probe(failures, calls=None):
         steps = [{"name": "binding", "ok": True, "ms": 2.5, "detail": ""}]
         failure = None
         if params["port"] in failures:
-            failure = {"class": failures[params["port"]], "explanation": f"binding: {params['host']} failed", "step": "allocate"}
-        return {"failure": failure, "steps": steps, "server_software": "Coturn-4.6.1 'Gorst'",
-                "relayed_address": f"{LOOP}:49152" if "allocate" in params["checks"] else None}
+            failure = {
+                "class": failures[params["port"]],
+                "explanation": f"binding: {params['host']} failed",
+                "step": "allocate",
+            }
+        return {
+            "failure": failure,
+            "steps": steps,
+            "server_software": "Coturn-4.6.1 'Gorst'",
+            "relayed_address": f"{LOOP}:49152" if "allocate" in params["checks"] else None,
+        }
 
     return probe
 
 
 def test_exit_0_when_all_listeners_are_up(tmp_path, capsys):
     calls = []
-    relays = [relay(3478, listeners=[listener(3478), listener(3478, "tcp"), listener(5349, "tls")]), relay(3479, name="second")]
+    relays = [
+        relay(3478, listeners=[listener(3478), listener(3478, "tcp"), listener(5349, "tls")]),
+        relay(3479, name="second"),
+    ]
     path, config = make_config(tmp_path, static_env(tmp_path), relays)
     status, out, err = run(capsys, path, probe=_fake_probe({}, calls), not_after=lambda *a: NOW + 86400, now=NOW)
     assert (status, err) == (0, "")
     assert out == "relay-watch: 4/4 listeners of 2 relays up\n"
     assert [(c["port"], c["transport"], c["checks"]) for c in calls] == [
-        (3478, "udp", ["binding", "allocate"]), (3478, "tcp", ["binding", "allocate"]), (5349, "tls", ["binding", "allocate"]),
-        (3479, "udp", ["binding", "allocate"])]
+        (3478, "udp", ["binding", "allocate"]),
+        (3478, "tcp", ["binding", "allocate"]),
+        (5349, "tls", ["binding", "allocate"]),
+        (3479, "udp", ["binding", "allocate"]),
+    ]
     assert "server_name" in calls[2] and "server_name" not in calls[0]
     text = metrics_of(config)
     assert text.count("veza_coturn_relay_up{") == 4 and " 0\n" not in text.split("# HELP veza_coturn_relay_rtt")[0]
-    assert 'veza_coturn_tls_certificate_expiry_seconds{relay="coturn-local",listener="turns:127.0.0.1:5349?transport=tcp"} 86400' in text
+    assert (
+        'veza_coturn_tls_certificate_expiry_seconds{relay="coturn-local",listener="turns:127.0.0.1:5349?transport=tcp"} 86400'
+        in text
+    )
     assert "veza_coturn_relay_rtt_seconds{" in text and " 0.0025\n" in text
     assert "veza_coturn_watch_last_run_timestamp_seconds 1796408000\n" in text
     assert "veza_coturn_relay_failure" not in text
@@ -89,10 +113,18 @@ def test_exit_1_when_a_listener_fails_and_metrics_are_still_written(tmp_path, ca
     status, out, err = run(capsys, path, probe=_fake_probe({3480: "unauthorized"}))
     assert status == 1
     assert out == "relay-watch: 1/2 listeners of 1 relay up\n"
-    assert err == f"relay-watch: coturn-local turn:{LOOP}:3480?transport=tcp FAILED unauthorized: binding: {LOOP} failed\n"
+    assert (
+        err == f"relay-watch: coturn-local turn:{LOOP}:3480?transport=tcp FAILED unauthorized: binding: {LOOP} failed\n"
+    )
     text = metrics_of(config)
-    assert f'veza_coturn_relay_up{{relay="coturn-local",listener="turn:{LOOP}:3480?transport=tcp",transport="tcp"}} 0' in text
-    assert f'veza_coturn_relay_failure{{relay="coturn-local",listener="turn:{LOOP}:3480?transport=tcp",transport="tcp",class="unauthorized"}} 1' in text
+    assert (
+        f'veza_coturn_relay_up{{relay="coturn-local",listener="turn:{LOOP}:3480?transport=tcp",transport="tcp"}} 0'
+        in text
+    )
+    assert (
+        f'veza_coturn_relay_failure{{relay="coturn-local",listener="turn:{LOOP}:3480?transport=tcp",transport="tcp",class="unauthorized"}} 1'
+        in text
+    )
 
 
 def test_checks_per_mode(tmp_path, capsys):
@@ -137,11 +169,23 @@ def test_runs_as_a_module_with_only_the_files_the_role_installs(tmp_path):
     with FakeTurn() as server:
         path, config = make_config(tmp_path, static_env(tmp_path), [relay(server.port)])
         python = "/usr/bin/python3" if os.path.exists("/usr/bin/python3") else sys.executable
-        done = subprocess.run([python, "-m", "ansible_collections.veza.coturn.plugins.module_utils._relay_watch", "--config", path],
-                              env={"PYTHONPATH": str(root)}, cwd="/", capture_output=True, text=True, timeout=30, check=False)
+        done = subprocess.run(
+            [python, "-m", "ansible_collections.veza.coturn.plugins.module_utils._relay_watch", "--config", path],
+            env={"PYTHONPATH": str(root)},
+            cwd="/",
+            capture_output=True,
+            text=True,
+            timeout=30,
+            check=False,
+        )
     assert (done.returncode, done.stderr) == (0, "")
     assert done.stdout == "relay-watch: 1/1 listener of 1 relay up\n"
     assert "veza_coturn_relay_up{" in metrics_of(config)
     # Namespace packages up to module_utils; only the private packages have an __init__.py.
     inits = sorted(str(path.relative_to(package)) for path in root.rglob("__init__.py"))
-    assert inits == ["_relay_watch/__init__.py", "_stun/__init__.py", "_turn_probe/__init__.py", "_turn_rest/__init__.py"]
+    assert inits == [
+        "_relay_watch/__init__.py",
+        "_stun/__init__.py",
+        "_turn_probe/__init__.py",
+        "_turn_rest/__init__.py",
+    ]

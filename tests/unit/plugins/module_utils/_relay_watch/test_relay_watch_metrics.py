@@ -11,9 +11,13 @@ import stat
 
 import pytest
 
-from ansible_collections.veza.coturn.plugins.module_utils._relay_watch.metrics import escape_label, format_value, render, write_metrics
+from ansible_collections.veza.coturn.plugins.module_utils._relay_watch.metrics import (
+    escape_label,
+    format_value,
+    render,
+    write_metrics,
+)
 from ansible_collections.veza.coturn.tests.unit.plugins.module_utils._relay_watch.relay_watch_files import NOW
-
 
 # --------------------------------------------------------------------------
 # Metrics
@@ -55,19 +59,51 @@ veza_coturn_watch_duration_seconds 1.5
 
 
 def outcome(relay_name, url, transport, **over):
-    item = {"relay": relay_name, "listener": url, "transport": transport, "checks": ["binding", "allocate"], "up": True,
-            "rtt": None, "match": None, "failure_class": None, "explanation": None, "software": None, "not_after": None}
+    item = {
+        "relay": relay_name,
+        "listener": url,
+        "transport": transport,
+        "checks": ["binding", "allocate"],
+        "up": True,
+        "rtt": None,
+        "match": None,
+        "failure_class": None,
+        "explanation": None,
+        "software": None,
+        "not_after": None,
+    }
     item.update(over)
     return item
 
 
 def test_render_golden_text_with_escaped_labels():
     outcomes = [
-        outcome("coturn-local", "turn:198.51.100.1:3478?transport=udp", "udp", rtt=0.0012346, match=1, software="Coturn-4.6.1 'Gorst'"),
-        outcome("coturn-local", "turns:198.51.100.1:5349?transport=tcp", "tls", up=False, failure_class="tls_error",
-                explanation="binding: TLS ...", not_after=NOW - 3600),
-        outcome('we"ird\\relay\nname', "turn:[2001:db8::1]:3478?transport=tcp", "tcp", up=False, match=0,
-                failure_class="wrong_relayed_address", software='Fake "Turn" \\ 1'),
+        outcome(
+            "coturn-local",
+            "turn:198.51.100.1:3478?transport=udp",
+            "udp",
+            rtt=0.0012346,
+            match=1,
+            software="Coturn-4.6.1 'Gorst'",
+        ),
+        outcome(
+            "coturn-local",
+            "turns:198.51.100.1:5349?transport=tcp",
+            "tls",
+            up=False,
+            failure_class="tls_error",
+            explanation="binding: TLS ...",
+            not_after=NOW - 3600,
+        ),
+        outcome(
+            'we"ird\\relay\nname',
+            "turn:[2001:db8::1]:3478?transport=tcp",
+            "tcp",
+            up=False,
+            match=0,
+            failure_class="wrong_relayed_address",
+            software='Fake "Turn" \\ 1',
+        ),
     ]
     assert render(outcomes, NOW + 150, NOW + 0.25, 1.5, now=NOW) == GOLDEN
 
@@ -75,15 +111,26 @@ def test_render_golden_text_with_escaped_labels():
 def test_render_leaves_out_empty_families():
     text = render([outcome("r", "stun:h:1", "udp", checks=["binding"], rtt=0.002)], None, NOW, 0.0)
     names = [line.split()[2] for line in text.splitlines() if line.startswith("# TYPE")]
-    assert names == ["veza_coturn_relay_up", "veza_coturn_relay_rtt_seconds",
-                     "veza_coturn_watch_last_run_timestamp_seconds", "veza_coturn_watch_duration_seconds"]
+    assert names == [
+        "veza_coturn_relay_up",
+        "veza_coturn_relay_rtt_seconds",
+        "veza_coturn_watch_last_run_timestamp_seconds",
+        "veza_coturn_watch_duration_seconds",
+    ]
     assert "veza_coturn_watch_duration_seconds 0\n" in text
 
 
 def test_escape_label_and_values():
     assert escape_label('a\\b"c\nd') == 'a\\\\b\\"c\\nd'
-    assert [format_value(v) for v in (True, 0, -5, 2.0, 0.25, 1e-05, 1796408000.125)] == \
-        ["1", "0", "-5", "2", "0.25", "1e-05", "1796408000.125"]
+    assert [format_value(v) for v in (True, 0, -5, 2.0, 0.25, 1e-05, 1796408000.125)] == [
+        "1",
+        "0",
+        "-5",
+        "2",
+        "0.25",
+        "1e-05",
+        "1796408000.125",
+    ]
 
 
 def test_write_metrics_is_atomic_with_mode_0644(tmp_path):

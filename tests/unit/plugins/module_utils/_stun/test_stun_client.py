@@ -1,7 +1,6 @@
 # -*- coding: utf-8 -*-
 # GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
-"""Unit tests for the TURN client of plugins/module_utils/_stun/client.py over UDP.
-"""
+"""Unit tests for the TURN client of plugins/module_utils/_stun/client.py over UDP."""
 
 from __future__ import annotations
 
@@ -17,8 +16,8 @@ from ansible_collections.veza.coturn.plugins.module_utils._stun.errors import St
 from ansible_collections.veza.coturn.plugins.module_utils._stun.protocol import BINDING, SUCCESS, XOR_MAPPED_ADDRESS
 from ansible_collections.veza.coturn.plugins.module_utils._stun.transport import UdpTransport
 
-
 # --- client over UDP, against an in-test echo of canned answers --------------
+
 
 def _canned_server(answer):
     """UDP socket on 127.0.0.1 answering every request with answer(request)."""

@@ -1,7 +1,6 @@
 # -*- coding: utf-8 -*-
 # GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
-"""Unit tests for the STUN message codec in plugins/module_utils/_stun/codec.py.
-"""
+"""Unit tests for the STUN message codec in plugins/module_utils/_stun/codec.py."""
 
 from __future__ import annotations
 
@@ -11,17 +10,49 @@ import struct
 import pytest
 
 from ansible_collections.veza.coturn.plugins.module_utils._stun.codec import (
-    Message, decode, decode_address, decode_type, decode_xor_address, encode_address, encode_error_code,
-    encode_type, encode_xor_address, format_address, is_stun, long_term_key, short_term_key,
+    Message,
+    decode,
+    decode_address,
+    decode_type,
+    decode_xor_address,
+    encode_address,
+    encode_error_code,
+    encode_type,
+    encode_xor_address,
+    format_address,
+    is_stun,
+    long_term_key,
+    short_term_key,
 )
 from ansible_collections.veza.coturn.plugins.module_utils._stun.errors import StunProtocolError
 from ansible_collections.veza.coturn.plugins.module_utils._stun.framing import decode_channel_data
 from ansible_collections.veza.coturn.plugins.module_utils._stun.protocol import (
-    ALLOCATE, BINDING, CHANNEL_BIND, CHANNEL_NUMBER, DATA, DATA_ATTR, ERROR, ERROR_CODE, FINGERPRINT, INDICATION,
-    LIFETIME, MAPPED_ADDRESS, MESSAGE_INTEGRITY, NONCE, PROTO_UDP, REALM, REQUEST, REQUESTED_TRANSPORT, SEND,
-    SOFTWARE, SUCCESS, USERNAME, XOR_MAPPED_ADDRESS, XOR_PEER_ADDRESS, XOR_RELAYED_ADDRESS,
+    ALLOCATE,
+    BINDING,
+    CHANNEL_BIND,
+    CHANNEL_NUMBER,
+    DATA,
+    DATA_ATTR,
+    ERROR,
+    ERROR_CODE,
+    FINGERPRINT,
+    INDICATION,
+    LIFETIME,
+    MAPPED_ADDRESS,
+    MESSAGE_INTEGRITY,
+    NONCE,
+    PROTO_UDP,
+    REALM,
+    REQUEST,
+    REQUESTED_TRANSPORT,
+    SEND,
+    SOFTWARE,
+    SUCCESS,
+    USERNAME,
+    XOR_MAPPED_ADDRESS,
+    XOR_PEER_ADDRESS,
+    XOR_RELAYED_ADDRESS,
 )
-
 
 # --- RFC 5769 test vectors (bytes copied from the RFC) ----------------------
 
@@ -30,46 +61,62 @@ TID = bytes.fromhex("b7e7a701bc34d686fa87dfae")
 
 # 2.1 Sample Request: SOFTWARE, PRIORITY, ICE-CONTROLLED, USERNAME (padded
 # with spaces, which receivers must ignore), MESSAGE-INTEGRITY, FINGERPRINT.
-SAMPLE_REQUEST = bytes.fromhex(" ".join([
-    "00010058 2112a442 b7e7a701 bc34d686 fa87dfae",
-    "80220010 5354554e 20746573 7420636c 69656e74",
-    "00240004 6e0001ff",
-    "80290008 932ff9b1 51263b36",
-    "00060009 6576746a 3a683676 59202020",
-    "00080014 9aeaa70c bfd8cb56 781ef2b5 b2d3f249 c1b571a2",
-    "80280004 e57a3bcf",
-]))
+SAMPLE_REQUEST = bytes.fromhex(
+    " ".join(
+        [
+            "00010058 2112a442 b7e7a701 bc34d686 fa87dfae",
+            "80220010 5354554e 20746573 7420636c 69656e74",
+            "00240004 6e0001ff",
+            "80290008 932ff9b1 51263b36",
+            "00060009 6576746a 3a683676 59202020",
+            "00080014 9aeaa70c bfd8cb56 781ef2b5 b2d3f249 c1b571a2",
+            "80280004 e57a3bcf",
+        ]
+    )
+)
 
 # 2.2 Sample IPv4 Response: 192.0.2.1 port 32853 (bytes only, never sent).
-SAMPLE_IPV4_RESPONSE = bytes.fromhex(" ".join([
-    "0101003c 2112a442 b7e7a701 bc34d686 fa87dfae",
-    "8022000b 74657374 20766563 746f7220",
-    "00200008 0001a147 e112a643",
-    "00080014 2b91f599 fd9e90c3 8c7489f9 2af9ba53 f06be7d7",
-    "80280004 c07d4c96",
-]))
+SAMPLE_IPV4_RESPONSE = bytes.fromhex(
+    " ".join(
+        [
+            "0101003c 2112a442 b7e7a701 bc34d686 fa87dfae",
+            "8022000b 74657374 20766563 746f7220",
+            "00200008 0001a147 e112a643",
+            "00080014 2b91f599 fd9e90c3 8c7489f9 2af9ba53 f06be7d7",
+            "80280004 c07d4c96",
+        ]
+    )
+)
 
 # 2.3 Sample IPv6 Response: 2001:db8:1234:5678:11:2233:4455:6677 port 32853.
-SAMPLE_IPV6_RESPONSE = bytes.fromhex(" ".join([
-    "01010048 2112a442 b7e7a701 bc34d686 fa87dfae",
-    "8022000b 74657374 20766563 746f7220",
-    "00200014 0002a147 0113a9fa a5d3f179 bc25f4b5 bed2b9d9",
-    "00080014 a382954e 4be67bf1 1784c97c 8292c275 bfe3ed41",
-    "80280004 c8fb0b4c",
-]))
+SAMPLE_IPV6_RESPONSE = bytes.fromhex(
+    " ".join(
+        [
+            "01010048 2112a442 b7e7a701 bc34d686 fa87dfae",
+            "8022000b 74657374 20766563 746f7220",
+            "00200014 0002a147 0113a9fa a5d3f179 bc25f4b5 bed2b9d9",
+            "00080014 a382954e 4be67bf1 1784c97c 8292c275 bfe3ed41",
+            "80280004 c8fb0b4c",
+        ]
+    )
+)
 
 # 2.4 Sample Request with Long-Term Authentication (no FINGERPRINT).
 LT_USERNAME = "\u30de\u30c8\u30ea\u30c3\u30af\u30b9"
 LT_PASSWORD = "TheMatrIX"  # after SASLprep of "The<U+00AD>M<U+00AA>tr<U+2168>"
 LT_NONCE = b"f//499k954d6OL34oL9FSTvy64sA"
 LT_REALM = "example.org"
-SAMPLE_REQUEST_LONG_TERM = bytes.fromhex(" ".join([
-    "00010060 2112a442 78ad3433 c6ad72c0 29da412e",
-    "00060012 e3839ee3 8388e383 aae38383 e382afe3 82b90000",
-    "0015001c 662f2f34 39396b39 35346436 4f4c3334 6f4c3946 53547679 36347341",
-    "0014000b 6578616d 706c652e 6f726700",
-    "00080014 f6702465 6dd64a3e 02b8e071 2e85c9a2 8ca89666",
-]))
+SAMPLE_REQUEST_LONG_TERM = bytes.fromhex(
+    " ".join(
+        [
+            "00010060 2112a442 78ad3433 c6ad72c0 29da412e",
+            "00060012 e3839ee3 8388e383 aae38383 e382afe3 82b90000",
+            "0015001c 662f2f34 39396b39 35346436 4f4c3334 6f4c3946 53547679 36347341",
+            "0014000b 6578616d 706c652e 6f726700",
+            "00080014 f6702465 6dd64a3e 02b8e071 2e85c9a2 8ca89666",
+        ]
+    )
+)
 
 
 def test_rfc5769_sample_request():
@@ -113,8 +160,7 @@ def test_rfc5769_long_term_request():
 
 def test_reencode_rfc5769_long_term_request_byte_exact():
     """Our encoder produces the RFC bytes from the RFC's inputs."""
-    msg = Message(BINDING, REQUEST,
-                  bytes.fromhex("78ad3433c6ad72c029da412e"))
+    msg = Message(BINDING, REQUEST, bytes.fromhex("78ad3433c6ad72c029da412e"))
     msg.add_text(USERNAME, LT_USERNAME).add(NONCE, LT_NONCE).add_text(REALM, LT_REALM)
     wire = msg.encode(key=long_term_key(LT_USERNAME, LT_REALM, LT_PASSWORD))
     assert wire == SAMPLE_REQUEST_LONG_TERM
@@ -137,17 +183,21 @@ def test_reencode_rfc5769_ipv4_response_integrity_and_fingerprint():
 
 # --- message type, round trips ----------------------------------------------
 
-@pytest.mark.parametrize("method,cls,value", [
-    (BINDING, REQUEST, 0x0001),
-    (BINDING, SUCCESS, 0x0101),
-    (BINDING, ERROR, 0x0111),
-    (ALLOCATE, REQUEST, 0x0003),
-    (ALLOCATE, ERROR, 0x0113),
-    (SEND, INDICATION, 0x0016),
-    (DATA, INDICATION, 0x0017),
-    (CHANNEL_BIND, SUCCESS, 0x0109),
-    (0xFFF, ERROR, 0x3FFF),
-])
+
+@pytest.mark.parametrize(
+    "method,cls,value",
+    [
+        (BINDING, REQUEST, 0x0001),
+        (BINDING, SUCCESS, 0x0101),
+        (BINDING, ERROR, 0x0111),
+        (ALLOCATE, REQUEST, 0x0003),
+        (ALLOCATE, ERROR, 0x0113),
+        (SEND, INDICATION, 0x0016),
+        (DATA, INDICATION, 0x0017),
+        (CHANNEL_BIND, SUCCESS, 0x0109),
+        (0xFFF, ERROR, 0x3FFF),
+    ],
+)
 def test_message_type(method, cls, value):
     assert encode_type(method, cls) == value
     assert decode_type(value) == (method, cls)
@@ -182,10 +232,17 @@ def test_round_trip_turn_attributes():
     assert [t for t, dummy in back.attributes][-2:] == [MESSAGE_INTEGRITY, FINGERPRINT]
 
 
-@pytest.mark.parametrize("ip,port", [
-    ("127.0.0.1", 1), ("198.51.100.200", 65535), ("0.0.0.0", 0),
-    ("::1", 3478), ("2001:db8:1234:5678:11:2233:4455:6677", 32853), ("fe80::1", 40000),
-])
+@pytest.mark.parametrize(
+    "ip,port",
+    [
+        ("127.0.0.1", 1),
+        ("198.51.100.200", 65535),
+        ("0.0.0.0", 0),
+        ("::1", 3478),
+        ("2001:db8:1234:5678:11:2233:4455:6677", 32853),
+        ("fe80::1", 40000),
+    ],
+)
 def test_xor_address_round_trip(ip, port):
     tid = os.urandom(12)
     value = encode_xor_address(ip, port, tid)
@@ -214,6 +271,7 @@ def test_format_address():
 
 
 # --- error paths --------------------------------------------------------------
+
 
 def test_truncated_messages():
     for cut in (0, 10, 19, 21, 40, len(SAMPLE_REQUEST) - 1):

@@ -1,7 +1,6 @@
 # -*- coding: utf-8 -*-
 # GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
-"""Unit tests for ChannelData and stream framing in plugins/module_utils/_stun/framing.py.
-"""
+"""Unit tests for ChannelData and stream framing in plugins/module_utils/_stun/framing.py."""
 
 from __future__ import annotations
 
@@ -9,11 +8,15 @@ import pytest
 
 from ansible_collections.veza.coturn.plugins.module_utils._stun.codec import Message
 from ansible_collections.veza.coturn.plugins.module_utils._stun.errors import StunProtocolError
-from ansible_collections.veza.coturn.plugins.module_utils._stun.framing import decode_channel_data, encode_channel_data, split_frame
+from ansible_collections.veza.coturn.plugins.module_utils._stun.framing import (
+    decode_channel_data,
+    encode_channel_data,
+    split_frame,
+)
 from ansible_collections.veza.coturn.plugins.module_utils._stun.protocol import BINDING, REQUEST
 
-
 # --- ChannelData and stream framing -----------------------------------------
+
 
 def test_channel_data_udp_and_stream():
     assert encode_channel_data(0x4000, b"abcde") == b"\x40\x00\x00\x05abcde"
@@ -34,7 +37,7 @@ def test_split_frame_stream():
     frames = []
     buf = b""
     for i in range(len(stream)):  # byte by byte: partial frames must wait
-        buf += stream[i:i + 1]
+        buf += stream[i : i + 1]
         frame, buf = split_frame(buf)
         if frame is not None:
             frames.append(frame)

@@ -37,13 +37,27 @@ def test_real_coturn_all_checks(coturn, transport):
 def test_real_coturn_tls(coturn):
     if not coturn["tls_port"]:
         pytest.skip("no openssl to make a test certificate")
-    result = run_probe(real_params(
-        coturn, transport="tls", port=coturn["tls_port"], ca_file=coturn["cert"],
-        server_name="turn.probe.test", checks=["binding", "allocate", "relay"]))
+    result = run_probe(
+        real_params(
+            coturn,
+            transport="tls",
+            port=coturn["tls_port"],
+            ca_file=coturn["cert"],
+            server_name="turn.probe.test",
+            checks=["binding", "allocate", "relay"],
+        )
+    )
     assert result["failure"] is None, result["failure"]
-    bad = run_probe(real_params(
-        coturn, transport="tls", port=coturn["tls_port"], ca_file=coturn["cert"],
-        server_name="wrong.name", checks=["binding"]))
+    bad = run_probe(
+        real_params(
+            coturn,
+            transport="tls",
+            port=coturn["tls_port"],
+            ca_file=coturn["cert"],
+            server_name="wrong.name",
+            checks=["binding"],
+        )
+    )
     failure_of(bad, "tls_error", "binding")
 
 
@@ -54,10 +68,8 @@ def test_real_coturn_failures(coturn):
     failure_of(run_probe(real_params(coturn, realm="other.test")), "realm_mismatch", "allocate")
     # 127.0.0.66 is denied by --denied-peer-ip; binding a socket to it is
     # local (all of 127/8 is loopback) and only CreatePermission is sent.
-    failure_of(run_probe(real_params(coturn, peer_address="127.0.0.66")),
-               "forbidden_peer", "permission")
-    rules = run_probe(real_params(coturn, checks=["allocate"],
-                                  peer_permission_only=["127.0.0.66", "127.0.0.1"]))
+    failure_of(run_probe(real_params(coturn, peer_address="127.0.0.66")), "forbidden_peer", "permission")
+    rules = run_probe(real_params(coturn, checks=["allocate"], peer_permission_only=["127.0.0.66", "127.0.0.1"]))
     assert rules["failure"] is None
     assert rules["permissions"]["127.0.0.66"]["result"] == "forbidden"
     assert rules["permissions"]["127.0.0.1"]["result"] == "allowed"

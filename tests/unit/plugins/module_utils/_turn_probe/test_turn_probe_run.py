@@ -13,12 +13,18 @@ import time
 
 from ansible_collections.veza.coturn.plugins.module_utils._stun.protocol import ALLOCATE
 from ansible_collections.veza.coturn.plugins.module_utils._turn_probe.probe import run_probe
-from ansible_collections.veza.coturn.tests.unit.plugins.fake_turn import FakeTurn, LOOP, PASSWORD, REALM, USER, failure_of
+from ansible_collections.veza.coturn.tests.unit.plugins.fake_turn import (
+    FakeTurn,
+    LOOP,
+    PASSWORD,
+    REALM,
+    USER,
+    failure_of,
+)
 
 
 def params(server, **over):
-    p = dict(host=LOOP, port=server.port, username=USER, password=PASSWORD, peer_address=LOOP,
-             timeout=1.0)
+    p = dict(host=LOOP, port=server.port, username=USER, password=PASSWORD, peer_address=LOOP, timeout=1.0)
     p.update(over)
     return p
 
@@ -29,13 +35,19 @@ def step_names(result):
 
 # --- success paths -----------------------------------------------------------
 
+
 def test_success_all_checks():
     with FakeTurn() as server:
         result = run_probe(params(server, expected_relayed_ip=LOOP, realm=REALM))
         assert result["failure"] is None, result["failure"]
         assert step_names(result) == [
-            ("binding", True), ("allocate", True), ("permission", True), ("peer_first", True),
-            ("relay", True), ("release", True)]
+            ("binding", True),
+            ("allocate", True),
+            ("permission", True),
+            ("peer_first", True),
+            ("relay", True),
+            ("release", True),
+        ]
         assert result["changed"] is False
         assert result["realm"] == REALM
         assert result["server_software"] == "FakeTurn"
@@ -59,8 +71,7 @@ def test_checks_subset_pulls_in_prerequisites():
     with FakeTurn() as server:
         result = run_probe(params(server, checks=["peer_first"], peer_address=None))
         assert result["failure"] is None, result["failure"]
-        assert step_names(result) == [
-            ("allocate", True), ("permission", True), ("peer_first", True), ("release", True)]
+        assert step_names(result) == [("allocate", True), ("permission", True), ("peer_first", True), ("release", True)]
         # With a wildcard peer socket the permission follows the reflexive address.
         assert result["peer_first"]["permission_ip"] == LOOP
         assert result["peer_first"]["peer_reflexive"].startswith("127.0.0.1:")
@@ -76,8 +87,7 @@ def test_stale_nonce_is_retried_once():
 
 def test_peer_permission_only_reports_each_address():
     with FakeTurn(forbid={"10.9.9.9"}) as server:
-        result = run_probe(params(server, checks=["allocate"],
-                                  peer_permission_only=["10.9.9.9", "198.51.100.4"]))
+        result = run_probe(params(server, checks=["allocate"], peer_permission_only=["10.9.9.9", "198.51.100.4"]))
         assert result["failure"] is None
         assert result["permissions"] == {
             "10.9.9.9": {"result": "forbidden", "code": 403, "reason": "Forbidden IP"},

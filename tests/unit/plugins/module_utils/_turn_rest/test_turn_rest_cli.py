@@ -50,10 +50,17 @@ def run_cli(program):
     def run(*args):
         # -E -S: no site-packages, no PYTHONPATH: the program runs on its own, as on a host without Ansible,
         # finding its package beside it (-I would also drop the program's own folder from sys.path).
-        done = subprocess.run([sys.executable, "-E", "-S", str(program / "turn_rest.py"), *args],
-                              capture_output=True, text=True, check=False, timeout=60, cwd="/")
+        done = subprocess.run(
+            [sys.executable, "-E", "-S", str(program / "turn_rest.py"), *args],
+            capture_output=True,
+            text=True,
+            check=False,
+            timeout=60,
+            cwd="/",
+        )
         assert SECRET not in done.stdout + done.stderr
         return done
+
     return run
 
 
@@ -62,7 +69,9 @@ def appender(log):
 
 
 def credentials_in(env):
-    return [line.split("=", 1)[1] for line in env.read_text().splitlines() if line.startswith("WEBRTC_TURN_CREDENTIAL=")]
+    return [
+        line.split("=", 1)[1] for line in env.read_text().splitlines() if line.startswith("WEBRTC_TURN_CREDENTIAL=")
+    ]
 
 
 def test_cli_reloads_once_per_change(due, tmp_path, run_cli):
@@ -72,15 +81,18 @@ def test_cli_reloads_once_per_change(due, tmp_path, run_cli):
     first = run_cli("renew", "--env", str(env), "--ice", str(ice), "--reload-command", appender(log))
     assert first.returncode == 0 and first.stderr == ""
     username = re.search(r"(?m)^WEBRTC_TURN_USERNAME=(.*)$", env.read_text()).group(1)
-    assert first.stdout == (f"renewed: {env} and {ice} now hold username {username}, expires {utc(int(username))}; "
-                            "reload command run\n")
+    assert first.stdout == (
+        f"renewed: {env} and {ice} now hold username {username}, expires {utc(int(username))}; " "reload command run\n"
+    )
     for credential in old_credential + credentials_in(env):
         assert credential not in first.stdout + first.stderr
     assert log.read_text() == "reload\n"
     second = run_cli("renew", "--env", str(env), "--ice", str(ice), "--reload-command", appender(log))
     assert second.returncode == 0 and second.stderr == ""
-    assert second.stdout == (f"kept: {env} holds username {username}, expires {utc(int(username))}; "
-                             f"renewal due from {utc(int(username) - 43200)}\n")
+    assert second.stdout == (
+        f"kept: {env} holds username {username}, expires {utc(int(username))}; "
+        f"renewal due from {utc(int(username) - 43200)}\n"
+    )
     assert log.read_text() == "reload\n"
     assert sorted(os.listdir(tmp_path)) == ["ice_servers.json", "reloads.log", "webrtc.env"]
 
@@ -88,7 +100,9 @@ def test_cli_reloads_once_per_change(due, tmp_path, run_cli):
 def test_cli_without_reload_command(due, run_cli):
     env, ice = due
     done = run_cli("renew", "--env", str(env), "--ice", str(ice))
-    assert done.returncode == 0 and done.stdout.startswith("renewed: ") and done.stdout.endswith("; no reload command\n")
+    assert (
+        done.returncode == 0 and done.stdout.startswith("renewed: ") and done.stdout.endswith("; no reload command\n")
+    )
 
 
 def test_cli_failed_reload_puts_the_files_back_and_the_next_run_retries(due, tmp_path, run_cli):
@@ -131,21 +145,35 @@ def test_cli_static_and_turn_off_are_skipped_without_reload(tmp_path, text, run_
     log = tmp_path / "reloads.log"
     done = run_cli("renew", "--env", str(env), "--ice", str(tmp_path / "ice.json"), "--reload-command", appender(log))
     assert done.returncode == 0
-    assert done.stdout == (f"skipped: {env} has no WEBRTC_TURN_SHARED_SECRET (static credentials or TURN off); "
-                           "nothing to renew\n")
+    assert done.stdout == (
+        f"skipped: {env} has no WEBRTC_TURN_SHARED_SECRET (static credentials or TURN off); " "nothing to renew\n"
+    )
     assert env.read_text() == text and not log.exists() and not (tmp_path / "ice.json").exists()
 
 
-@pytest.mark.parametrize("args, message", [
-    (["renew", "--env", "/nonexistent/webrtc.env", "--ice", "/nonexistent/ice.json"],
-     "renew: cannot read the env file /nonexistent/webrtc.env: No such file or directory"),
-    (["renew", "--env", "x"], "renew takes either --config FILE or both --env FILE and --ice FILE"),
-    (["renew", "--config", "c.json", "--env", "x", "--ice", "y"], "renew takes either --config FILE or both --env FILE and --ice FILE"),
-    (["renew", "--config", "/nonexistent/renew.json"],
-     "renew: cannot read the renewal settings /nonexistent/renew.json: No such file or directory"),
-    ([], "the following arguments are required: COMMAND"),
-    (["renew", "--env", "x", "--ice", "y", "--margin", "-5"], "argument --margin: must be a whole number of seconds, 0 or more"),
-])
+@pytest.mark.parametrize(
+    "args, message",
+    [
+        (
+            ["renew", "--env", "/nonexistent/webrtc.env", "--ice", "/nonexistent/ice.json"],
+            "renew: cannot read the env file /nonexistent/webrtc.env: No such file or directory",
+        ),
+        (["renew", "--env", "x"], "renew takes either --config FILE or both --env FILE and --ice FILE"),
+        (
+            ["renew", "--config", "c.json", "--env", "x", "--ice", "y"],
+            "renew takes either --config FILE or both --env FILE and --ice FILE",
+        ),
+        (
+            ["renew", "--config", "/nonexistent/renew.json"],
+            "renew: cannot read the renewal settings /nonexistent/renew.json: No such file or directory",
+        ),
+        ([], "the following arguments are required: COMMAND"),
+        (
+            ["renew", "--env", "x", "--ice", "y", "--margin", "-5"],
+            "argument --margin: must be a whole number of seconds, 0 or more",
+        ),
+    ],
+)
 def test_cli_failures_are_one_line_and_status_1(args, message, run_cli):
     done = run_cli(*args)
     assert done.returncode == 1 and done.stdout == ""
@@ -157,7 +185,10 @@ def test_cli_bad_secret_is_not_echoed(due, run_cli):
     env.write_text(env.read_text().replace(SECRET, "hunter2-short"))
     done = run_cli("renew", "--env", str(env), "--ice", str(ice))
     assert done.returncode == 1
-    assert "WEBRTC_TURN_SHARED_SECRET: the shared secret must be a string of at least 16 characters (got 13)" in done.stderr
+    assert (
+        "WEBRTC_TURN_SHARED_SECRET: the shared secret must be a string of at least 16 characters (got 13)"
+        in done.stderr
+    )
     assert "hunter2" not in done.stderr
 
 
@@ -165,8 +196,9 @@ def test_main_in_process_with_a_fixed_clock(deployed, capsys):
     env, ice = deployed
     assert tr.main(["renew", "--env", str(env), "--ice", str(ice), "--margin", "600"], now=NOW + 100) == 0
     out = capsys.readouterr()
-    assert out.out == (f"renewed: {env} and {ice} now hold username {NOW + 700}, expires 2023-11-14T22:25:00Z; "
-                       "no reload command\n")
+    assert out.out == (
+        f"renewed: {env} and {ice} now hold username {NOW + 700}, expires 2023-11-14T22:25:00Z; " "no reload command\n"
+    )
     assert out.err == ""
 
 
@@ -182,18 +214,23 @@ def test_cli_config_file_splits_the_reload_command_line_without_a_shell(due, tmp
     line = " ".join(shlex.quote(arg) for arg in json.loads(appender(log))) + " ';' 'two words'"
     config = write_config(tmp_path / "renew.json", env=str(env), ice=str(ice), reload_command_line=line)
     first = run_cli("renew", "--config", config)
-    assert first.returncode == 0 and first.stdout.startswith("renewed: ") and first.stdout.endswith("reload command run\n")
+    assert (
+        first.returncode == 0 and first.stdout.startswith("renewed: ") and first.stdout.endswith("reload command run\n")
+    )
     assert log.read_text() == "reload\n"
     second = run_cli("renew", "--config", config)
     assert second.returncode == 0 and second.stdout.startswith("kept: ") and log.read_text() == "reload\n"
 
 
-@pytest.mark.parametrize("config, message", [
-    ({"env": "x"}, 'must be a JSON object with the paths "env" and "ice"'),
-    ({"env": "x", "ice": "y", "reload_command_line": "a 'b"}, "reload_command_line in"),
-    ({"env": "x", "ice": "y", "reload_command_line": ["a"]}, "reload_command_line in"),
-    ({"env": "x", "ice": "y", "margin": -1}, "margin in"),
-])
+@pytest.mark.parametrize(
+    "config, message",
+    [
+        ({"env": "x"}, 'must be a JSON object with the paths "env" and "ice"'),
+        ({"env": "x", "ice": "y", "reload_command_line": "a 'b"}, "reload_command_line in"),
+        ({"env": "x", "ice": "y", "reload_command_line": ["a"]}, "reload_command_line in"),
+        ({"env": "x", "ice": "y", "margin": -1}, "margin in"),
+    ],
+)
 def test_cli_config_file_refused(tmp_path, config, message, run_cli):
     done = run_cli("renew", "--config", write_config(tmp_path / "renew.json", **config))
     assert done.returncode == 1 and done.stdout == "" and done.stderr.count("\n") == 1 and message in done.stderr
@@ -201,12 +238,25 @@ def test_cli_config_file_refused(tmp_path, config, message, run_cli):
 
 def test_the_program_and_python_m_name_themselves_as_before_the_package(program):
     # The installed program is turn_rest.py; python -m on the package still says _turn_rest.py, as the module file did.
-    installed = subprocess.run([sys.executable, "-E", "-S", str(program / "turn_rest.py")],
-                               capture_output=True, text=True, check=False, timeout=60, cwd="/")
+    installed = subprocess.run(
+        [sys.executable, "-E", "-S", str(program / "turn_rest.py")],
+        capture_output=True,
+        text=True,
+        check=False,
+        timeout=60,
+        cwd="/",
+    )
     assert (installed.returncode, installed.stdout) == (1, "")
     assert installed.stderr == "turn_rest.py: the following arguments are required: COMMAND (see --help)\n"
-    module = subprocess.run([sys.executable, "-S", "-m", "ansible_collections.veza.coturn.plugins.module_utils._turn_rest"],
-                            env={"PYTHONPATH": str(program)}, capture_output=True, text=True, check=False, timeout=60, cwd="/")
+    module = subprocess.run(
+        [sys.executable, "-S", "-m", "ansible_collections.veza.coturn.plugins.module_utils._turn_rest"],
+        env={"PYTHONPATH": str(program)},
+        capture_output=True,
+        text=True,
+        check=False,
+        timeout=60,
+        cwd="/",
+    )
     assert (module.returncode, module.stdout) == (1, "")
     assert module.stderr == "_turn_rest.py: the following arguments are required: COMMAND (see --help)\n"
     assert not (program / "__init__.py").exists()  # ansible_collections and below: namespace packages up to _turn_rest

@@ -17,7 +17,6 @@ from ansible_collections.veza.coturn.plugins.module_utils import _turn_rest as t
 
 from turn_rest_files import NOW, SECRET, STUN, TTL, TURN, hmac_b64
 
-
 # --------------------------------------------------------------------------
 # mint
 
@@ -25,7 +24,11 @@ from turn_rest_files import NOW, SECRET, STUN, TTL, TURN, hmac_b64
 def test_mint_known_vector():
     # echo -n 1700086400 | openssl dgst -sha1 -hmac 0123456789abcdef -binary | base64
     assert tr.mint("0123456789abcdef", 86400, now=NOW) == {
-        "username": "1700086400", "credential": "p5nNDMHFP29TM5+fs/6iHt7OV2o=", "expires_at": 1700086400, "ttl": 86400}
+        "username": "1700086400",
+        "credential": "p5nNDMHFP29TM5+fs/6iHt7OV2o=",
+        "expires_at": 1700086400,
+        "ttl": 86400,
+    }
 
 
 @pytest.mark.parametrize("user", [None, "alice"])
@@ -45,15 +48,18 @@ def test_filter_runs_the_shared_code(monkeypatch):
     assert tc.turn_rest_credentials(SECRET, now=NOW) == {"from": "module_utils"}
 
 
-@pytest.mark.parametrize("call, message", [
-    (lambda: tr.mint("short", TTL), "the shared secret must be a string of at least 16 characters (got 5)"),
-    (lambda: tr.mint(SECRET, 0), "ttl must be a positive integer of seconds (got 0)"),
-    (lambda: tr.mint(SECRET, "x"), "ttl must be a positive integer of seconds (got 'x')"),
-    (lambda: tr.mint(SECRET, TTL, user="a:b"), "user 'a:b' must not contain ':' (it separates expiry and user)"),
-    (lambda: tr.mint(SECRET, TTL, now="x"), "now must be a Unix timestamp (got 'x')"),
-    (lambda: tr.ice_servers(["http://x"]), "stun_urls entry 'http://x' is not a URL starting with stun: or stuns:"),
-    (lambda: tr.ice_servers([], 42), "turn_urls must be a list of URLs (got int)"),
-])
+@pytest.mark.parametrize(
+    "call, message",
+    [
+        (lambda: tr.mint("short", TTL), "the shared secret must be a string of at least 16 characters (got 5)"),
+        (lambda: tr.mint(SECRET, 0), "ttl must be a positive integer of seconds (got 0)"),
+        (lambda: tr.mint(SECRET, "x"), "ttl must be a positive integer of seconds (got 'x')"),
+        (lambda: tr.mint(SECRET, TTL, user="a:b"), "user 'a:b' must not contain ':' (it separates expiry and user)"),
+        (lambda: tr.mint(SECRET, TTL, now="x"), "now must be a Unix timestamp (got 'x')"),
+        (lambda: tr.ice_servers(["http://x"]), "stun_urls entry 'http://x' is not a URL starting with stun: or stuns:"),
+        (lambda: tr.ice_servers([], 42), "turn_urls must be a list of URLs (got int)"),
+    ],
+)
 def test_errors_are_value_errors_without_the_filter_prefix(call, message):
     with pytest.raises(tr.TurnRestError) as exc:
         call()
@@ -65,18 +71,28 @@ def test_errors_are_value_errors_without_the_filter_prefix(call, message):
 # the keep rule
 
 
-@pytest.mark.parametrize("ttl, left, kept", [
-    (600, 600, True), (600, 301, True), (600, 300, False), (600, 0, False), (600, 601, False),
-    # odd TTL: half is rounded down, as the role has always done
-    (601, 301, True), (601, 300, False),
-])
+@pytest.mark.parametrize(
+    "ttl, left, kept",
+    [
+        (600, 600, True),
+        (600, 301, True),
+        (600, 300, False),
+        (600, 0, False),
+        (600, 601, False),
+        # odd TTL: half is rounded down, as the role has always done
+        (601, 301, True),
+        (601, 300, False),
+    ],
+)
 def test_keep_boundaries(ttl, left, kept):
     assert tr.kept_expiry(str(NOW + left), None, NOW, ttl) == (NOW + left if kept else None)
     cred = tr.mint(SECRET, ttl, now=NOW, keep=str(NOW + left))
     assert cred["username"] == (str(NOW + left) if kept else str(NOW + ttl))
 
 
-@pytest.mark.parametrize("margin, left, kept", [(100, 101, True), (100, 100, False), (0, 1, True), (0, 0, False), (600, 600, False)])
+@pytest.mark.parametrize(
+    "margin, left, kept", [(100, 101, True), (100, 100, False), (0, 1, True), (0, 0, False), (600, 600, False)]
+)
 def test_keep_with_a_margin(margin, left, kept):
     assert tr.kept_expiry(str(NOW + left), None, NOW, 600, margin) == (NOW + left if kept else None)
 

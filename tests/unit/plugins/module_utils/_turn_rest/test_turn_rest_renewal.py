@@ -21,7 +21,6 @@ from ansible_collections.veza.coturn.plugins.module_utils._turn_rest import atom
 
 from turn_rest_files import NOW, OFF_ENV, SECRET, STATIC_ENV, TTL, hmac_b64, role_env, role_ice, role_rerun, snapshot
 
-
 # --------------------------------------------------------------------------
 # renew: when
 
@@ -43,13 +42,24 @@ def test_renewal_at_half_the_ttl(deployed):
     result = tr.renew(str(env), str(ice), now=now)
     username = str(now + TTL)
     credential = hmac_b64(SECRET, username)
-    assert result == {"changed": True, "action": "renewed", "env": str(env), "ice": str(ice), "username": username,
-                      "expires_at": now + TTL, "renew_after": now + TTL // 2, "written": [str(env), str(ice)]}
+    assert result == {
+        "changed": True,
+        "action": "renewed",
+        "env": str(env),
+        "ice": str(ice),
+        "username": username,
+        "expires_at": now + TTL,
+        "renew_after": now + TTL // 2,
+        "written": [str(env), str(ice)],
+    }
     assert env.read_text() == role_env(username, credential)
     assert ice.read_text() == role_ice(username, credential)
     # only the username and credential lines changed
     changed = [i for i, (a, b) in enumerate(zip(old_env.split("\n"), env.read_text().split("\n"))) if a != b]
-    assert [env.read_text().split("\n")[i].split("=")[0] for i in changed] == ["WEBRTC_TURN_USERNAME", "WEBRTC_TURN_CREDENTIAL"]
+    assert [env.read_text().split("\n")[i].split("=")[0] for i in changed] == [
+        "WEBRTC_TURN_USERNAME",
+        "WEBRTC_TURN_CREDENTIAL",
+    ]
     # and it is kept from then on
     assert tr.renew(str(env), str(ice), now=now + 1)["changed"] is False
 
@@ -78,7 +88,9 @@ def test_margin_forces_an_earlier_renewal(deployed):
 @pytest.mark.parametrize("margin", [-1, TTL + 1, 1.5, True, "60"])
 def test_bad_margin(deployed, margin):
     env, ice = deployed
-    with pytest.raises(tr.TurnRestError, match=r"margin must be a whole number of seconds from 0 to the TTL in .*webrtc.env \(600\)"):
+    with pytest.raises(
+        tr.TurnRestError, match=r"margin must be a whole number of seconds from 0 to the TTL in .*webrtc.env \(600\)"
+    ):
         tr.renew(str(env), str(ice), now=NOW, margin=margin)
 
 
@@ -104,17 +116,20 @@ def test_a_username_with_a_user_part_is_replaced_as_the_role_would(deployed):
 def test_every_other_byte_stays(tmp_path):
     env = tmp_path / "webrtc.env"
     ice = tmp_path / "ice.json"
-    text = ("# comment with WEBRTC_TURN_USERNAME=1 in it\r\n\r\n  # indented\n"
-            "WEBRTC_STUN_URLS=stun:a:3478\r\n"
-            "export OTHER=x\nweird line without equals\nOTHER_KEY=with=equals and spaces \n"
-            "WEBRTC_TURN_USERNAME=123\r\n"
-            "WEBRTC_TURN_URLS=turn:a:3478\n"
-            "WEBRTC_TURN_CREDENTIAL=\n"
-            "WEBRTC_TURN_SHARED_SECRET=" + SECRET + "\nWEBRTC_TURN_CREDENTIAL_TTL=600")  # no final line break
+    text = (
+        "# comment with WEBRTC_TURN_USERNAME=1 in it\r\n\r\n  # indented\n"
+        "WEBRTC_STUN_URLS=stun:a:3478\r\n"
+        "export OTHER=x\nweird line without equals\nOTHER_KEY=with=equals and spaces \n"
+        "WEBRTC_TURN_USERNAME=123\r\n"
+        "WEBRTC_TURN_URLS=turn:a:3478\n"
+        "WEBRTC_TURN_CREDENTIAL=\n"
+        "WEBRTC_TURN_SHARED_SECRET=" + SECRET + "\nWEBRTC_TURN_CREDENTIAL_TTL=600"
+    )  # no final line break
     env.write_bytes(text.encode())
     tr.renew(str(env), str(ice), now=NOW)
     want = text.replace("USERNAME=123\r\n", f"USERNAME={NOW + TTL}\r\n").replace(
-        "CREDENTIAL=\n", f"CREDENTIAL={hmac_b64(SECRET, str(NOW + TTL))}\n")
+        "CREDENTIAL=\n", f"CREDENTIAL={hmac_b64(SECRET, str(NOW + TTL))}\n"
+    )
     assert env.read_bytes() == want.encode()
     assert json.loads(ice.read_text())[1]["urls"] == ["turn:a:3478"]
 
@@ -165,7 +180,9 @@ def test_a_failure_while_writing_leaves_the_old_file(deployed, tmp_path, monkeyp
         raise OSError(28, "No space left on device")
 
     monkeypatch.setattr(atomic.os, failing, boom)
-    with pytest.raises(tr.TurnRestError, match=r"cannot write .*webrtc.env: No space left on device; no file was changed"):
+    with pytest.raises(
+        tr.TurnRestError, match=r"cannot write .*webrtc.env: No space left on device; no file was changed"
+    ):
         tr.renew(str(env), str(ice), now=NOW + TTL)
     monkeypatch.undo()
     assert snapshot(env, ice) == before
@@ -183,7 +200,9 @@ def test_a_failure_on_the_second_file_puts_the_first_back(deployed, tmp_path, mo
         replace(source, target)
 
     monkeypatch.setattr(atomic.os, "replace", replace_but_not_ice)
-    with pytest.raises(tr.TurnRestError, match=r"cannot write .*ice_servers.json: Permission denied; no file was changed"):
+    with pytest.raises(
+        tr.TurnRestError, match=r"cannot write .*ice_servers.json: Permission denied; no file was changed"
+    ):
         tr.renew(str(env), str(ice), now=NOW + TTL)
     monkeypatch.undo()
     assert [env.read_bytes(), ice.read_bytes()] == before
@@ -213,39 +232,61 @@ def test_static_env_without_ice_file_creates_nothing(tmp_path):
     assert os.listdir(tmp_path) == ["webrtc.env"]
 
 
-@pytest.mark.parametrize("value, problem", [
-    ("a\nb", "holds a line break at character 2"),
-    ("ab\r", "holds a line break at character 3"),
-    ("a\u2028", "holds a line break at character 2"),
-    ("\x1bx", "holds the control character U+001B at character 1"),
-    ("a\x00", "holds the control character U+0000 at character 2"),
-    ("a\u200b", "holds the control character U+200B at character 2"),
-])
+@pytest.mark.parametrize(
+    "value, problem",
+    [
+        ("a\nb", "holds a line break at character 2"),
+        ("ab\r", "holds a line break at character 3"),
+        ("a\u2028", "holds a line break at character 2"),
+        ("\x1bx", "holds the control character U+001B at character 1"),
+        ("a\x00", "holds the control character U+0000 at character 2"),
+        ("a\u200b", "holds the control character U+200B at character 2"),
+    ],
+)
 def test_a_value_that_would_split_a_line_is_refused(value, problem):
     env = tr.EnvFile("/etc/veza/webrtc.env", "WEBRTC_TURN_USERNAME=1\n")
     with pytest.raises(tr.TurnRestError) as exc:
         env.set("WEBRTC_TURN_USERNAME", value)
-    assert str(exc.value) == (f"/etc/veza/webrtc.env: the new value of WEBRTC_TURN_USERNAME {problem}; "
-                              "refusing to write it into a line-based file")
+    assert str(exc.value) == (
+        f"/etc/veza/webrtc.env: the new value of WEBRTC_TURN_USERNAME {problem}; "
+        "refusing to write it into a line-based file"
+    )
     assert env.text() == "WEBRTC_TURN_USERNAME=1\n"
 
 
-@pytest.mark.parametrize("edit, message", [
-    (lambda t: t.replace(SECRET, "short-secret"),
-     r"webrtc.env: WEBRTC_TURN_SHARED_SECRET: the shared secret must be a string of at least 16 characters \(got 12\)$"),
-    (lambda t: t.replace("TTL=600", "TTL=ten minutes"),
-     r"webrtc.env: WEBRTC_TURN_CREDENTIAL_TTL: ttl must be a positive integer of seconds \(got 'ten minutes'\)$"),
-    (lambda t: t.replace("TTL=600\n", ""),
-     r"webrtc.env: WEBRTC_TURN_CREDENTIAL_TTL: ttl must be a positive integer of seconds \(got None\)$"),
-    (lambda t: re.sub("(?m)^WEBRTC_TURN_USERNAME=.*\n", "", t),
-     r"webrtc.env has WEBRTC_TURN_SHARED_SECRET but no WEBRTC_TURN_USERNAME= line; the webrtc_backend_env role writes both"),
-    (lambda t: re.sub("(?m)^WEBRTC_TURN_CREDENTIAL=.*\n", "", t),
-     r"webrtc.env has no WEBRTC_TURN_CREDENTIAL= line to renew; the webrtc_backend_env role writes one in rest mode$"),
-    (lambda t: t + "WEBRTC_TURN_USERNAME=1\n",
-     r"webrtc.env: WEBRTC_TURN_USERNAME is set on several lines \(6, 11\); it must be set once$"),
-    (lambda t: t.replace("WEBRTC_STUN_URLS=stun:", "WEBRTC_STUN_URLS=http:"),
-     r"webrtc.env: WEBRTC_STUN_URLS entry 'http:turn.example.org:3478' is not a URL starting with stun: or stuns:$"),
-])
+@pytest.mark.parametrize(
+    "edit, message",
+    [
+        (
+            lambda t: t.replace(SECRET, "short-secret"),
+            r"webrtc.env: WEBRTC_TURN_SHARED_SECRET: the shared secret must be a string of at least 16 characters \(got 12\)$",
+        ),
+        (
+            lambda t: t.replace("TTL=600", "TTL=ten minutes"),
+            r"webrtc.env: WEBRTC_TURN_CREDENTIAL_TTL: ttl must be a positive integer of seconds \(got 'ten minutes'\)$",
+        ),
+        (
+            lambda t: t.replace("TTL=600\n", ""),
+            r"webrtc.env: WEBRTC_TURN_CREDENTIAL_TTL: ttl must be a positive integer of seconds \(got None\)$",
+        ),
+        (
+            lambda t: re.sub("(?m)^WEBRTC_TURN_USERNAME=.*\n", "", t),
+            r"webrtc.env has WEBRTC_TURN_SHARED_SECRET but no WEBRTC_TURN_USERNAME= line; the webrtc_backend_env role writes both",
+        ),
+        (
+            lambda t: re.sub("(?m)^WEBRTC_TURN_CREDENTIAL=.*\n", "", t),
+            r"webrtc.env has no WEBRTC_TURN_CREDENTIAL= line to renew; the webrtc_backend_env role writes one in rest mode$",
+        ),
+        (
+            lambda t: t + "WEBRTC_TURN_USERNAME=1\n",
+            r"webrtc.env: WEBRTC_TURN_USERNAME is set on several lines \(6, 11\); it must be set once$",
+        ),
+        (
+            lambda t: t.replace("WEBRTC_STUN_URLS=stun:", "WEBRTC_STUN_URLS=http:"),
+            r"webrtc.env: WEBRTC_STUN_URLS entry 'http:turn.example.org:3478' is not a URL starting with stun: or stuns:$",
+        ),
+    ],
+)
 def test_a_bad_env_file_is_refused_and_left_alone(deployed, edit, message):
     env, ice = deployed
     env.write_text(edit(env.read_text()))

@@ -65,8 +65,12 @@ def snapshot(*paths):
     return [(p.read_bytes(), os.stat(p).st_ino, os.stat(p).st_mtime_ns) for p in paths]
 
 
-STATIC_ENV = ("#\n# Ansible managed\n#\nWEBRTC_STUN_URLS=stun:a:3478\nWEBRTC_TURN_URLS=turn:a:3478\n"
-              "WEBRTC_TURN_USERNAME=backend\nWEBRTC_TURN_CREDENTIAL=long-term-password\n")
-OFF_ENV = ("#\n# Ansible managed\n#\nWEBRTC_STUN_URLS=stun:a:3478\n"
-           "# TURN is off: empty TURN variables make the backend serve STUN only.\n"
-           "WEBRTC_TURN_URLS=\nWEBRTC_TURN_USERNAME=\nWEBRTC_TURN_CREDENTIAL=\n")
+STATIC_ENV = (
+    "#\n# Ansible managed\n#\nWEBRTC_STUN_URLS=stun:a:3478\nWEBRTC_TURN_URLS=turn:a:3478\n"
+    "WEBRTC_TURN_USERNAME=backend\nWEBRTC_TURN_CREDENTIAL=long-term-password\n"
+)
+OFF_ENV = (
+    "#\n# Ansible managed\n#\nWEBRTC_STUN_URLS=stun:a:3478\n"
+    "# TURN is off: empty TURN variables make the backend serve STUN only.\n"
+    "WEBRTC_TURN_URLS=\nWEBRTC_TURN_USERNAME=\nWEBRTC_TURN_CREDENTIAL=\n"
+)
