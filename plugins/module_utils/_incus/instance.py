@@ -6,7 +6,8 @@
 Independent of Ansible: :class:`InstanceManager` reads the instance through an
 :class:`~.client.IncusClient`, plans the actions (create, update, start, stop,
 restart, unfreeze, delete), performs them unless in check mode, and returns
-the module's result or raises :class:`~.errors.ModuleFailure`.
+the module's result or raises :class:`~.errors.ModuleFailure`. What the
+instance should be, and whether it differs, is :mod:`.instance_config`.
 """
 
 from __future__ import annotations
@@ -16,15 +17,21 @@ import time
 import urllib.parse
 
 from ansible_collections.veza.coturn.plugins.module_utils._incus.errors import IncusError, ModuleFailure
-from ansible_collections.veza.coturn.plugins.module_utils._incus.instance_options import MODULE
-from ansible_collections.veza.coturn.plugins.module_utils._incus.instance_view import (
-    first_ipv4,
-    ipv4_addresses,
-    status_to_state,
+from ansible_collections.veza.coturn.plugins.module_utils._incus.instance_config import (
+    WRITABLE,
+    desired_config,
+    desired_devices,
+    desired_writable,
+    managed_view,
+    predicted_instance,
+    public_instance,
+    state_actions,
+    update_needed,
 )
+from ansible_collections.veza.coturn.plugins.module_utils._incus.instance_options import MODULE
+from ansible_collections.veza.coturn.plugins.module_utils._incus.instance_view import first_ipv4, ipv4_addresses
 
-# The writable part of an instance (what PUT /1.0/instances/<name> takes).
-WRITABLE = ("architecture", "config", "devices", "ephemeral", "profiles", "stateful", "description")
+__all__ = ("InstanceManager", "WRITABLE")
 
 
 class InstanceManager:
@@ -129,68 +136,25 @@ class InstanceManager:
                 "Incus refused to look up %s: %s" % (label, exc.error), error_code=exc.status, actions=list(self.done)
             )
 
-    # -- desired state ------------------------------------------------------
+    # -- desired state (instance_config) -----------------------------------
     def desired_config(self, current):
-        config = dict(current or {})
-        for key, value in (self.p["config"] or {}).items():
-            if value is None:
-                config.pop(key, None)
-            else:
-                config[key] = value
-        return config
+        return desired_config(self.p, current)
 
     def desired_devices(self, current):
-        if self.p["devices"] is None:
-            return copy.deepcopy(current or {})
-        return copy.deepcopy(self.p["devices"])
+        return desired_devices(self.p, current)
 
     def _desired_writable(self, inst):
-        body = dict((k, copy.deepcopy(inst.get(k))) for k in WRITABLE if k in inst)
-        body["config"] = self.desired_config(inst.get("config"))
-        body["devices"] = self.desired_devices(inst.get("devices"))
-        body["profiles"] = list(self.p["profiles"])
-        body["ephemeral"] = self.p["ephemeral"]
-        if self.p["description"] is not None:
-            body["description"] = self.p["description"]
-        return body
+        return desired_writable(self.p, inst)
 
     def update_needed(self, inst):
-        want = self._desired_writable(inst)
-        for key in ("config", "devices", "profiles", "ephemeral", "description"):
-            if key in want and want[key] != inst.get(key):
-                return True
-        return False
+        return update_needed(self.p, inst)
 
     def state_actions(self, status):
-        state = self.p["state"]
-        if state == "started":
-            if status == "Running":
-                return []
-            return ["unfreeze"] if status == "Frozen" else ["start"]
-        if state == "stopped":
-            return ["stop"] if status in ("Running", "Frozen") else []
-        if state == "restarted":
-            if status == "Running":
-                return ["restart"]
-            return ["unfreeze", "restart"] if status == "Frozen" else ["start"]
-        return []
+        return state_actions(self.p["state"], status)
 
     def view(self, inst, status=None):
         """The managed view used for the diff."""
-        if inst is None:
-            return {"state": "absent"}
-        declared = self.p["config"] or {}
-        config = inst.get("config") or {}
-        out = {
-            "state": status_to_state(status or inst.get("status")),
-            "profiles": list(inst.get("profiles") or []),
-            "config": dict((k, config[k]) for k in sorted(declared) if k in config),
-            "devices": copy.deepcopy(inst.get("devices") or {}),
-            "ephemeral": bool(inst.get("ephemeral")),
-        }
-        if self.p["description"] is not None:
-            out["description"] = inst.get("description", "")
-        return out
+        return managed_view(self.p, inst, status)
 
     # -- writes -------------------------------------------------------------
     def _create(self):
@@ -296,54 +260,10 @@ class InstanceManager:
         self.done.append(action)
 
     # -- result helpers -----------------------------------------------------
-    @staticmethod
-    def public(inst, addresses=None):
-        if inst is None:
-            return {}
-        keys = (
-            "name",
-            "status",
-            "type",
-            "project",
-            "location",
-            "profiles",
-            "config",
-            "devices",
-            "expanded_devices",
-            "ephemeral",
-            "description",
-            "architecture",
-        )
-        out = dict((k, copy.deepcopy(inst.get(k))) for k in keys)
-        out["addresses"] = addresses or {}
-        return out
+    public = staticmethod(public_instance)
 
     def _predicted(self, inst, status):
-        if inst is None:
-            inst = {
-                "name": self.name,
-                "type": self.p["type"],
-                "project": self.p["project"],
-                "location": self.p["target"] or "none",
-                "config": {},
-                "devices": {},
-                "expanded_devices": {},
-                "profiles": [],
-                "ephemeral": False,
-                "description": "",
-                "architecture": None,
-            }
-        pred = copy.deepcopy(inst)
-        pred.update(self._desired_writable(inst))
-        pred["status"] = status
-        if self.p["devices"] is not None or "expanded_devices" not in pred:
-            # profile devices are unknown here; local devices override them
-            expanded = dict(inst.get("expanded_devices") or {})
-            for name in inst.get("devices") or {}:
-                expanded.pop(name, None)
-            expanded.update(pred["devices"])
-            pred["expanded_devices"] = expanded
-        return pred
+        return predicted_instance(self.p, inst, status)
 
     # -- main ---------------------------------------------------------------
     def run(self):
@@ -390,15 +310,15 @@ class InstanceManager:
                     % (self.name, location, p["target"])
                 )
             status = inst.get("status")
-            state_actions = self.state_actions(status)
+            to_state = self.state_actions(status)
             update = self.update_needed(inst)
             # stop first (changes that need a stopped instance), start last
             plan = []
-            if "stop" in state_actions:
+            if "stop" in to_state:
                 plan.append("stop")
             if update:
                 plan.append("update")
-            plan.extend(a for a in state_actions if a != "stop")
+            plan.extend(a for a in to_state if a != "stop")
             self.actions.extend(plan)
             if not self.check_mode:
                 for action in plan:

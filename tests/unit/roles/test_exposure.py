@@ -1,19 +1,18 @@
 # -*- coding: utf-8 -*-
 # GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
-"""The exposure modes and TLS, as the roles render them.
+"""The exposure modes, as the turn_instance role renders and runs them.
 
-The roles' own defaults, vars and templates are rendered with Ansible's
-templating engine (the collection's filters loaded), one mode at a time:
+The role's own defaults, vars and templates are rendered with Ansible's
+templating engine (the collection's filters loaded; exposure_render.py), one
+mode at a time:
 
 * turn_instance's device table: what each of nat, proxy, routed and macvlan
   asks Incus for (no relay range behind the proxy, ever);
-* what coturn is handed from turn_instance's published endpoint (where it
-  listens, STUN only; playbooks/vars/coturn_endpoint.yml) and
-  turnserver.conf (external-ip only behind nat/proxy, TLS options valid for
-  coturn 4.6.1);
 * the public NIC unit written inside routed and macvlan containers;
 * the host-side helpers: flush_conntrack.sh against a fake ``conntrack``,
   and the gratuitous ARP frame.
+
+What coturn is handed and its turnserver.conf (TLS): test_exposure_coturn.py.
 """
 
 from __future__ import annotations
@@ -22,91 +21,24 @@ import importlib.util
 import os
 import stat
 import subprocess
-import sys
 import textwrap
 
 import pytest
 
-from ansible.parsing.dataloader import DataLoader
-from ansible.template import Templar, trust_as_template
-from ansible.utils.collection_loader._collection_finder import _AnsibleCollectionFinder
-
-REPO = os.path.dirname(os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__)))))
-ROLES = os.path.join(REPO, "roles")
-
-PUBLIC = "198.51.100.70"
-BRIDGE_IP = "10.210.30.33"
+from ansible_collections.veza.coturn.tests.unit.roles.exposure_render import (
+    BRIDGE_IP,
+    PUBLIC,
+    ROLES,
+    collection_loader,
+    render,
+    render_file,
+)
 
 
 @pytest.fixture(autouse=True, scope="module")
 def _collection_loader():
-    """Filters such as veza.coturn.ip_range resolve through Ansible's collection
-    loader (tests/conftest.py links this checkout under .collections). It is
-    installed for this module's tests only, once every test module has been
-    imported, and removed afterwards with the modules it loaded, so that the
-    other test modules keep importing the collection as a plain package."""
-    modules = {name: mod for name, mod in sys.modules.items() if name.startswith("ansible_collections")}
-    for name in modules:
-        del sys.modules[name]
-    meta_path, path_hooks = list(sys.meta_path), list(sys.path_hooks)
-    _AnsibleCollectionFinder(paths=[os.path.join(REPO, ".collections")])._install()
-    yield
-    _AnsibleCollectionFinder._remove()  # pylint: disable=protected-access
-    sys.meta_path[:], sys.path_hooks[:] = meta_path, path_hooks
-    sys.path_importer_cache.clear()
-    for name in [name for name in sys.modules if name.startswith("ansible_collections")]:
-        del sys.modules[name]
-    sys.modules.update(modules)
-
-
-def _load(role, kind):
-    return DataLoader().load_from_file(os.path.join(ROLES, role, kind, "main.yml"), trusted_as_template=True) or {}
-
-
-def _endpoint(variables):
-    """turn_instance_endpoint as roles/turn_instance/tasks/facts.yml publishes it for this host."""
-    task = DataLoader().load_from_file(
-        os.path.join(ROLES, "turn_instance", "tasks", "facts.yml"), trusted_as_template=True
-    )[0]
-    scope = dict(variables, item=variables["inventory_hostname"], hostvars={})
-    scope.update(task["vars"])
-    return Templar(loader=DataLoader(), variables=scope).template(
-        task["ansible.builtin.set_fact"]["turn_instance_endpoint"]
-    )
-
-
-def _variables(role, **overrides):
-    variables = {"inventory_hostname": "coturn-test", "ansible_managed": "Ansible managed"}
-    if role == "coturn":
-        variables.update(_load("turn_instance", "defaults"))
-        variables["coturn_realm"] = "turn.example.test"
-    variables.update(_load(role, "defaults"))
-    variables.update(_load(role, "vars"))
-    variables.update(
-        {"turn_instance_public_ip": PUBLIC, "turn_instance_ipv4_address": BRIDGE_IP, "turn_instance_uplink": "uplink0"}
-    )
-    if role == "coturn":
-        # coturn is handed the endpoint turn_instance published, as
-        # playbooks/site.yml does (playbooks/vars/coturn_endpoint.yml).
-        variables.update({k: v for k, v in overrides.items() if k.startswith("turn_instance_")})
-        variables["turn_instance_endpoint"] = _endpoint(variables)
-        variables.update(
-            DataLoader().load_from_file(
-                os.path.join(REPO, "playbooks", "vars", "coturn_endpoint.yml"), trusted_as_template=True
-            )
-        )
-    variables.update(overrides)
-    return variables
-
-
-def render(role, expression, **overrides):
-    variables = _variables(role, **overrides)
-    return Templar(loader=DataLoader(), variables=variables).template(trust_as_template(expression))
-
-
-def render_file(role, template, **overrides):
-    with open(os.path.join(ROLES, role, "templates", template), encoding="utf-8") as handle:
-        return render(role, handle.read(), **overrides)
+    """The collection's filters for this module's tests (exposure_render.collection_loader)."""
+    yield from collection_loader()
 
 
 def devices(mode, **overrides):
@@ -189,107 +121,6 @@ def test_exposure_marker_names_mode_and_address():
         render("turn_instance", "{{ __turn_instance_exposure_marker }}", turn_instance_exposure="routed")
         == "routed %s" % PUBLIC
     )
-
-
-# --------------------------------------------------------------------------
-# coturn: what it is handed from the exposure's endpoint, turnserver.conf
-
-
-@pytest.mark.parametrize(
-    "mode, listening", [("nat", BRIDGE_IP), ("proxy", BRIDGE_IP), ("routed", PUBLIC), ("macvlan", PUBLIC)]
-)
-def test_coturn_listens_where_the_exposure_delivers(mode, listening):
-    assert render("coturn", "{{ coturn_listening_ip }}", turn_instance_exposure=mode) == listening
-
-
-def test_coturn_is_stun_only_exactly_without_relay():
-    assert render("coturn", "{{ coturn_stun_only | bool }}", turn_instance_relay_enabled=False) is True
-    assert render("coturn", "{{ coturn_stun_only | bool }}") is False
-
-
-def conf(mode, **overrides):
-    return render_file("coturn", "turnserver.conf.j2", turn_instance_exposure=mode, **overrides).splitlines()
-
-
-@pytest.mark.parametrize("mode", ["nat", "proxy"])
-def test_external_ip_maps_the_bridge_address_behind_proxy_devices(mode):
-    lines = conf(mode)
-    assert "external-ip=%s/%s" % (PUBLIC, BRIDGE_IP) in lines
-    assert "listening-ip=%s" % BRIDGE_IP in lines
-    assert "relay-ip=%s" % BRIDGE_IP in lines
-
-
-@pytest.mark.parametrize("mode", ["routed", "macvlan"])
-def test_no_external_ip_when_coturn_holds_the_public_address(mode):
-    lines = conf(mode)
-    assert not [line for line in lines if line.startswith("external-ip")]
-    assert "listening-ip=%s" % PUBLIC in lines
-    assert "relay-ip=%s" % PUBLIC in lines
-
-
-def test_stun_only_line_exactly_without_relay():
-    assert "stun-only" in conf("proxy", turn_instance_relay_enabled=False)
-    assert "stun-only" not in conf("nat")
-
-
-def test_tls_off_by_default():
-    lines = conf("nat")
-    assert "no-tls" in lines and "no-dtls" in lines
-    assert not [line for line in lines if line.startswith(("cert=", "pkey=", "tls-listening-port"))]
-
-
-def test_tls_options_valid_for_coturn_461():
-    lines = conf("nat", turn_instance_tls_enabled=True)
-    for expected in (
-        "tls-listening-port=5349",
-        "cert=/etc/coturn/cert.pem",
-        "pkey=/etc/coturn/key.pem",
-        "cipher-list=ECDHE+AESGCM:ECDHE+CHACHA20",
-        "no-tlsv1",
-        "no-tlsv1_1",
-        "no-dtls",
-    ):
-        assert expected in lines
-    assert "no-tls" not in lines
-    assert "no-tlsv1_2" not in lines
-    # Every option line must be one turnserver 4.6.1 knows (its --help).
-    known = {
-        "listening-port",
-        "listening-ip",
-        "relay-ip",
-        "external-ip",
-        "min-port",
-        "max-port",
-        "realm",
-        "fingerprint",
-        "userdb",
-        "use-auth-secret",
-        "lt-cred-mech",
-        "stale-nonce",
-        "tls-listening-port",
-        "cert",
-        "pkey",
-        "cipher-list",
-        "no-tlsv1",
-        "no-tlsv1_1",
-        "no-tlsv1_2",
-        "no-tls",
-        "no-dtls",
-        "no-cli",
-        "no-multicast-peers",
-        "denied-peer-ip",
-        "allowed-peer-ip",
-        "syslog",
-        "simple-log",
-        "verbose",
-        "stun-only",
-    }
-    options = {line.split("=", 1)[0] for line in lines if line and not line.startswith("#")}
-    assert options <= known, options - known
-
-
-def test_tls_13_only_turns_off_12():
-    assert "no-tlsv1_2" in conf("nat", turn_instance_tls_enabled=True, coturn_tls_min_version="TLSv1.3")
 
 
 # --------------------------------------------------------------------------
