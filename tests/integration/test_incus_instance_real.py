@@ -216,7 +216,7 @@ def test_absent_stops_a_running_instance(client, instance_name):
 def test_missing_alias_names_source_alias(client, instance_name):
     with pytest.raises(ModuleFailure) as err:
         run(client, name=instance_name, source={"alias": "hb-no-such-alias"})
-    assert err.value.msg.startswith('incus_instance: source.alias: image alias "hb-no-such-alias" ' "does not exist")
+    assert err.value.msg.startswith('incus_instance: source.alias: image alias "hb-no-such-alias" does not exist')
     with pytest.raises(IncusError) as exc:
         client.request("GET", "/1.0/instances/" + instance_name)
     assert exc.value.not_found

@@ -89,7 +89,7 @@ def test_watch_sees_a_stopped_relay_and_its_return(watched_site):
 
     classes = dict(
         re.findall(
-            r'^veza_coturn_relay_failure\{relay="coturn-local",listener="([^"]+)",[^}]*' r'class="([a-z_]+)"\} 1$',
+            r'^veza_coturn_relay_failure\{relay="coturn-local",listener="([^"]+)",[^}]*class="([a-z_]+)"\} 1$',
             metrics_down,
             re.M,
         )

@@ -87,7 +87,7 @@ KINDS = {
         "a Debian package name",
         "coturn",
         checks.pattern(
-            checks.PACKAGE, "is not a package name of lower-case letters, digits and +.- " "(two characters or more)"
+            checks.PACKAGE, "is not a package name of lower-case letters, digits and +.- (two characters or more)"
         ),
         max_length=128,
     ),

@@ -53,7 +53,7 @@ def _run_main(capsys, args):
         ),
         (
             {"config": {"volatile.uuid": "x"}},
-            "incus_instance: config.volatile.uuid: volatile keys are maintained by Incus and cannot be " "managed",
+            "incus_instance: config.volatile.uuid: volatile keys are maintained by Incus and cannot be managed",
         ),
         ({"profiles": [""]}, "incus_instance: profiles: value must be a list of profile names"),
         (

@@ -290,9 +290,7 @@ def test_missing_alias_names_source_alias(fake):
             run(fake, check_mode=check_mode, **base(source={"alias": "debian-12-coturn"}))
         assert "source.alias" in err.value.msg
         assert '"debian-12-coturn"' in err.value.msg
-        assert err.value.msg.startswith(
-            "incus_instance: source.alias: image alias " '"debian-12-coturn" does not exist'
-        )
+        assert err.value.msg.startswith('incus_instance: source.alias: image alias "debian-12-coturn" does not exist')
     assert fake.writes == []
     # fingerprint prefixes are accepted, unknown ones named
     assert run(fake, **base(source={"fingerprint": FINGERPRINT[:12]}))["actions"] == ["create", "start"]
@@ -348,7 +346,7 @@ def test_type_mismatch_is_an_error(fake):
     with pytest.raises(ModuleFailure) as err:
         run(fake, name="hb-vm", state="stopped")
     assert err.value.msg.startswith(
-        'incus_instance: type: instance "hb-vm" exists as a ' "virtual-machine, not a container"
+        'incus_instance: type: instance "hb-vm" exists as a virtual-machine, not a container'
     )
 
 
