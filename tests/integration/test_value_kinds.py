@@ -88,6 +88,8 @@ def _accepted(kind, payload):
 
 def _value(option, payload):
     text = PAYLOADS[payload]
+    if option.get("type") == "dict" and option.get("options"):
+        return {key: text for key in option["options"]}
     if option.get("type") == "dict":
         return {"user.veza-test": text}
     if option.get("type") == "list" and option.get("elements") == "dict":
@@ -104,6 +106,11 @@ def _cases():
             yield pytest.param(role, payload, id="%s-%s" % (role, payload))
 
 
+# A role site.yml does not run is fed through the playbook that runs it, and
+# must stop in that playbook's first play.
+PLAYBOOKS = {"credential_rotation": ("playbooks/rotate_credentials.yml", "Rotation state")}
+
+
 @pytest.mark.parametrize("role, payload", list(_cases()))
 def test_every_string_option_refuses_or_takes_with_reason(role, payload, run_playbook, host_state):
     kinds, options = _kinds(role), _options(role)
@@ -112,20 +119,22 @@ def test_every_string_option_refuses_or_takes_with_reason(role, payload, run_pla
     # A list of dicts whose keys take the payload (empty password?) still
     # has a key that refuses it: every dict kind refuses every payload here.
     before = host_state()
-    rc, output = run_playbook(fed, timeout=300)
+    playbook, first_play = PLAYBOOKS.get(role, ("playbooks/site.yml", PREFLIGHT_PLAY))
+    rc, output = run_playbook(fed, playbook=playbook, timeout=300)
     after = host_state()
     if after != before:
         pytest.fail("the run changed this host:\n" + playbook_output.state_diff(before, after), pytrace=False)
     assert "Traceback" not in output, output
     plays = playbook_output.plays(output)
     assert (
-        rc != 0 and plays and plays[0][0] == PREFLIGHT_PLAY and len(plays) == 1
+        rc != 0 and plays and plays[0][0] == first_play and len(plays) == 1
     ), "not stopped in preflight (rc %s): %s\n%s" % (rc, [p for p, dummy in plays], output[-4000:])
     message = "\n".join(playbook_output.errors(plays[0][1]))
-    missing = [n for n in refused if "%s: %s " % (role, n) not in message and "%s: %s[" % (role, n) not in message]
+    # An option is named as VAR, VAR[i] (a list item) or VAR.KEY (a key of a dict option).
+    missing = [n for n in refused if not any("%s: %s%s" % (role, n, end) in message for end in (" ", "[", "."))]
     assert not missing, "not named: %s\n%s" % (missing, message)
     wrongly = [
-        n for n in fed if n not in refused and ("%s: %s " % (role, n) in message or "%s: %s[" % (role, n) in message)
+        n for n in fed if n not in refused and any("%s: %s%s" % (role, n, end) in message for end in (" ", "[", "."))
     ]
     assert not wrongly, "refused although ACCEPTED says it is taken: %s\n%s" % (wrongly, message)
     assert "a" * 100 not in message, "a 10,000-character value was echoed whole"
