@@ -62,10 +62,19 @@ integration: venv collection
 # ~/.ansible/tmp/molecule.<hash of the folder name>, is shared by every
 # checkout that has the same folder name).
 MOLECULE_SCENARIOS ?= $(sort $(notdir $(patsubst %/molecule.yml,%,$(wildcard molecule/*/molecule.yml))))
+# A failing scenario's output is long and its cause far above the recap: the
+# failed tasks are printed again at the end.
 molecule: venv collection
+	@mkdir -p .cache/molecule
 	@for s in $(MOLECULE_SCENARIOS); do \
 	  echo "== molecule scenario $$s"; \
-	  MOLECULE_EPHEMERAL_DIRECTORY=$(CURDIR)/.cache/molecule/$$s $(BIN)/molecule test -s $$s || exit 1; \
+	  MOLECULE_EPHEMERAL_DIRECTORY=$(CURDIR)/.cache/molecule/$$s $(BIN)/molecule test -s $$s \
+	    2>&1 | tee .cache/molecule/$$s.log; \
+	  if [ "$${PIPESTATUS[0]}" != 0 ]; then \
+	    echo "== molecule scenario $$s failed; its failed tasks:"; \
+	    grep -a -B 3 -A 12 -E 'fatal: |FAILED!|failed: ' .cache/molecule/$$s.log | tail -n 80; \
+	    exit 1; \
+	  fi; \
 	done
 
 ## clean-local: remove what `make deploy` created (containers, simulated internet)
