@@ -76,7 +76,7 @@ def _read_config(path):
 
 
 def _program_name():
-    """The name messages start with: the installed program's (turn_rest.py); _turn_rest.py when run with -m, as before it was a package."""
+    """The name messages start with: the installed program's (turn_rest.pyz); _turn_rest.py when run with -m, as before it was a package."""
     name = os.path.basename(sys.argv[0])
     return "_turn_rest.py" if name in ("", "__main__.py") else name
 

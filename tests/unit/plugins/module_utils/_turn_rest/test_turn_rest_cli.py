@@ -2,9 +2,9 @@
 # GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
 """The renewal program's command line (_turn_rest.cli, __main__), as the backend host's timer runs it.
 
-The package is copied the way the webrtc_backend_env role installs it:
-under its package path, with __main__.py beside it as turn_rest.py, and run
-as ``python -E -S turn_rest.py`` (no site-packages, so no Ansible; no
+The program is built the way the webrtc_backend_env role installs it (one
+zipapp from the python_program action's builder, turn_rest.pyz) and run as
+``python -E -S turn_rest.pyz`` (no site-packages, so no Ansible; no
 PYTHONPATH) with the real clock. ``python -m`` on the package runs the same
 program.
 """
@@ -18,10 +18,12 @@ import shlex
 import shutil
 import subprocess
 import sys
+import zipfile
 
 import pytest
 
 from ansible_collections.veza.coturn.plugins.module_utils import _turn_rest as tr
+from ansible_collections.veza.coturn.plugins.plugin_utils._zipapp import build
 
 from turn_rest_files import NOW, OFF_ENV, SECRET, STATIC_ENV, snapshot, utc
 
@@ -31,13 +33,13 @@ PACKAGE_PATH = os.path.join("ansible_collections", "veza", "coturn", "plugins", 
 
 @pytest.fixture(scope="module")
 def program(tmp_path_factory):
-    """The renewal program as the role installs it: the package's .py files, and __main__.py as turn_rest.py."""
+    """The renewal program as the role installs it: one zipapp, turn_rest.pyz."""
     lib = tmp_path_factory.mktemp("lib")
+    (lib / "turn_rest.pyz").write_bytes(build(os.path.dirname(PACKAGE), "_turn_rest.cli"))
     os.makedirs(lib / PACKAGE_PATH)
     for name in sorted(os.listdir(PACKAGE)):
         if name.endswith(".py"):
             shutil.copy(os.path.join(PACKAGE, name), lib / PACKAGE_PATH / name)
-    shutil.copy(os.path.join(PACKAGE, "__main__.py"), lib / "turn_rest.py")
     return lib
 
 
@@ -51,7 +53,7 @@ def run_cli(program):
         # -E -S: no site-packages, no PYTHONPATH: the program runs on its own, as on a host without Ansible,
         # finding its package beside it (-I would also drop the program's own folder from sys.path).
         done = subprocess.run(
-            [sys.executable, "-E", "-S", str(program / "turn_rest.py"), *args],
+            [sys.executable, "-E", "-S", str(program / "turn_rest.pyz"), *args],
             capture_output=True,
             text=True,
             check=False,
@@ -237,9 +239,9 @@ def test_cli_config_file_refused(tmp_path, config, message, run_cli):
 
 
 def test_the_program_and_python_m_name_themselves_as_before_the_package(program):
-    # The installed program is turn_rest.py; python -m on the package still says _turn_rest.py, as the module file did.
+    # The installed program is turn_rest.pyz; python -m on the package still says _turn_rest.py, as the module file did.
     installed = subprocess.run(
-        [sys.executable, "-E", "-S", str(program / "turn_rest.py")],
+        [sys.executable, "-E", "-S", str(program / "turn_rest.pyz")],
         capture_output=True,
         text=True,
         check=False,
@@ -247,7 +249,7 @@ def test_the_program_and_python_m_name_themselves_as_before_the_package(program)
         cwd="/",
     )
     assert (installed.returncode, installed.stdout) == (1, "")
-    assert installed.stderr == "turn_rest.py: the following arguments are required: COMMAND (see --help)\n"
+    assert installed.stderr == "turn_rest.pyz: the following arguments are required: COMMAND (see --help)\n"
     module = subprocess.run(
         [sys.executable, "-S", "-m", "ansible_collections.veza.coturn.plugins.module_utils._turn_rest"],
         env={"PYTHONPATH": str(program)},
@@ -262,6 +264,10 @@ def test_the_program_and_python_m_name_themselves_as_before_the_package(program)
     assert not (program / "__init__.py").exists()  # ansible_collections and below: namespace packages up to _turn_rest
 
 
-def test_the_program_is_the_package_main(program):
-    with open(os.path.join(PACKAGE, "__main__.py"), "rb") as handle:
-        assert (program / "turn_rest.py").read_bytes() == handle.read()
+def test_the_program_holds_the_package_as_it_is(program):
+
+    with zipfile.ZipFile(program / "turn_rest.pyz") as archive:
+        for name in sorted(os.listdir(PACKAGE)):
+            if name.endswith(".py"):
+                with open(os.path.join(PACKAGE, name), "rb") as handle:
+                    assert archive.read(PACKAGE_PATH + "/" + name) == handle.read()
