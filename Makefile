@@ -7,7 +7,7 @@ COLLECTION_LINK := .collections/ansible_collections/veza/coturn
 export ANSIBLE_CONFIG := $(CURDIR)/ansible.cfg
 export PATH := $(CURDIR)/$(BIN):$(PATH)
 
-.PHONY: deploy test test-prerequisites venv collection lint sanity unit integration molecule clean-local
+.PHONY: deploy test bench test-prerequisites venv collection lint sanity unit integration molecule clean-local
 
 ## deploy: virtualenv + pinned deps, then playbooks/site.yml on inventory/local
 deploy: venv collection
@@ -15,6 +15,12 @@ deploy: venv collection
 
 ## test: lint, unit tests, integration tests on the real daemon, molecule
 test: venv collection test-prerequisites lint unit molecule integration
+
+## bench: every benchmark under benchmarks/, side by side in one run; the
+## report (table and plots) goes to benchmarks/results/. Deploys the local
+## site first: the benchmarks measure against it.
+bench: deploy test-prerequisites
+	$(BIN)/python benchmarks/run.py
 
 # coturn's client tools (its server kept stopped), openssl, shellcheck and
 # the network tools the tests call: tests/prerequisites.yml says why.

@@ -20,7 +20,11 @@ import os
 import statistics
 import subprocess
 import tempfile
+import sys
 import time
+
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+from _common import progress, section, write_result  # noqa: E402  (a script beside its helpers)
 
 REPO = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 PLAYBOOK = os.path.join(REPO, ".venv", "bin", "ansible-playbook")
@@ -54,6 +58,8 @@ def main():
     parser.add_argument("--inventory", default="inventory/local")
     args = parser.parse_args()
 
+    progress("task_overhead", f"raw incus exec x{args.tasks} on {args.host}")
+    started = time.monotonic()
     raw = []
     for _task in range(args.tasks):
         start = time.monotonic()
@@ -68,7 +74,10 @@ def main():
             empty.write(playbook(args.host, 1))
         times = {True: [], False: []}
         base = {True: [], False: []}
-        for _round in range(args.rounds):
+        for round_ in range(args.rounds):
+            progress(
+                "task_overhead", f"round {round_ + 1}/{args.rounds}: {args.tasks} stat tasks, pipelining on and off"
+            )
             for pipelining in (True, False):  # alternate, so drift hits both alike
                 base[pipelining].append(run(empty.name, pipelining, args.inventory))
                 times[pipelining].append(run(handle.name, pipelining, args.inventory))
@@ -78,12 +87,27 @@ def main():
 
     per_task = {p: (statistics.median(times[p]) - statistics.median(base[p])) / (args.tasks - 1) for p in (True, False)}
     floor = statistics.median(raw)
-    print(f"tasks per run: {args.tasks}, rounds: {args.rounds}, host: {args.host}")
-    print(f"raw `incus exec true`:        {floor * 1000:7.1f} ms")
-    print(f"task with pipelining:         {per_task[True] * 1000:7.1f} ms")
-    print(f"task without pipelining:      {per_task[False] * 1000:7.1f} ms")
-    print(f"ratio without/with:           {per_task[False] / per_task[True]:7.2f}x")
-    print(f"ratio with pipelining/raw:    {per_task[True] / floor:7.2f}x")
+    rows = [
+        ["raw `incus exec true`", f"{floor * 1000:.0f}", "1.00"],
+        ["task with pipelining", f"{per_task[True] * 1000:.0f}", f"{per_task[True] / floor:.2f}"],
+        ["task without pipelining", f"{per_task[False] * 1000:.0f}", f"{per_task[False] / floor:.2f}"],
+    ]
+    write_result(
+        "task_overhead",
+        "What a task inside the coturn container costs",
+        [
+            section(
+                f"Per task, {args.tasks} `stat` tasks per run, median of {args.rounds} rounds, on {args.host}",
+                ["what", "ms", "x raw incus exec"],
+                rows,
+            )
+        ],
+        findings=[
+            f"A task in the container costs {per_task[True] * 1000:.0f} ms with pipelining, "
+            f"{per_task[False] / per_task[True]:.2f}x that without, {per_task[True] / floor:.1f}x a raw `incus exec`."
+        ],
+        seconds=round(time.monotonic() - started, 1),
+    )
 
 
 if __name__ == "__main__":
