@@ -327,6 +327,7 @@ def loadgen(mode, sessions, server, secret, duration, watch_pids, ns=CLIENT_NS):
     # Whole-machine CPU per relayed packet: each round trip crosses the relay twice.
     packets = 2 * result["received"]
     result["us_per_packet"] = 1e6 * ours / packets if packets else None
+    result["coturn_us_per_packet"] = 1e6 * result["server_cpu"] * span / packets if packets else None
     result["machine_us_per_packet"] = 1e6 * (busy1 - busy0) / packets if packets else None
     result["our_cpu"] = ours / span
     return result
@@ -354,7 +355,7 @@ def main():
     elif args.quick:
         counts = [100, 300, 500]
     else:
-        counts = [50, 100, 200, 300, 400, 500, 600, 700, 800]
+        counts = [50, 100, 200, 300, 350, 400, 450, 500, 600, 800]
     duration = 4.0 if args.quick else 8.0
     modes = args.modes.split(",")
     workdir = tempfile.mkdtemp(prefix="bench-dataplane-")
@@ -463,6 +464,8 @@ def report(modes, counts, results, direct, binding, duration, began):
                     round(100 * r["machine_cpu"]),
                     fmt(r["us_per_packet"], 2),
                     fmt(ratio(r["us_per_packet"], b["us_per_packet"]), 2) if b_ok else "-",
+                    fmt(r["coturn_us_per_packet"], 2),
+                    fmt(ratio(r["coturn_us_per_packet"], b["coturn_us_per_packet"]), 2) if b_ok else "-",
                     r.get("rcvbuf_errors", "-"),
                 ]
             )
@@ -504,6 +507,8 @@ def report(modes, counts, results, direct, binding, duration, began):
                 "vs base",
                 "machine CPU %",
                 "µs/relayed pkt",
+                "vs base",
+                "coturn µs/relayed pkt",
                 "vs base",
                 "coturn rcvbuf drops",
             ],
