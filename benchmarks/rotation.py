@@ -37,6 +37,7 @@ from __future__ import annotations
 import argparse
 import json
 import os
+import re
 import secrets
 import shutil
 import subprocess
@@ -295,6 +296,23 @@ def measure(label, host, old, new, start_change, rate, log, min_window=0.0):
     return result
 
 
+def phases(log):
+    """[(play name, seconds since the playbook's start when its first task began)] from a profile_tasks log."""
+    out, play = [], None
+    with open(log, encoding="utf-8") as handle:
+        for line in handle:
+            match = re.match(r"^PLAY \[(.*)\] \*+", line)
+            if match:
+                play = match.group(1)
+                continue
+            match = re.search(r"\)\s+(\d+):(\d\d):(\d\d\.\d+) \*+$", line.rstrip())
+            if match and play is not None:
+                h, m, sec = match.groups()
+                out.append((play, int(h) * 3600 + int(m) * 60 + float(sec)))
+                play = None
+    return out
+
+
 def fmt(value):
     return "-" if value is None else f"{value:.1f}"
 
@@ -401,7 +419,8 @@ def main():  # pylint: disable=too-many-locals,too-many-statements
                         "@" + vars_file,
                     ],
                     cwd=REPO,
-                    env=ansible_env(ANSIBLE_NOCOLOR="1"),
+                    # profile_tasks stamps every task with the time since the start: the phases' timeline.
+                    env=ansible_env(ANSIBLE_NOCOLOR="1", ANSIBLE_CALLBACKS_ENABLED="ansible.posix.profile_tasks"),
                     stdout=handle,
                     stderr=subprocess.STDOUT,
                 )
@@ -481,6 +500,7 @@ def main():  # pylint: disable=too-many-locals,too-many-statements
         f"{seed['sent']} during the seed's, over the same call length (a restart drops every allocation: the "
         "call is gone until the client allocates again).",
     ]
+    timeline = phases(os.path.join(log_dir, "rotate.log"))
     plots = []
     try:
         plots.append(plot(results))
@@ -516,7 +536,17 @@ def main():  # pylint: disable=too-many-locals,too-many-statements
                     "Ratio of the times until the new credential allocates, collection/seed: "
                     + (f"{ratio:.2f}." if ratio else "n/a."),
                 ],
-            )
+            ),
+            section(
+                "rotate_credentials.yml: when each play began (profile_tasks, seconds since its first task)",
+                ["play", "began at (s)"],
+                [[name, round(at, 1)] for name, at in timeline],
+                notes=[
+                    "profile_tasks counts from the first task, after Python and Ansible started up (about 1 to 2 s); "
+                    "the prober's figures above count from the process start. A play that matched no host (Phase 2 "
+                    "here: this inventory has no backend) has no line."
+                ],
+            ),
         ],
         findings=findings,
         plots=plots,
