@@ -59,7 +59,7 @@ def render(results, failed, machine, started, seconds):
         for table in result.get("sections", []):
             lines += [f"### {table['heading']}", ""]
             lines.append("| " + " | ".join(_cell(c) for c in table["columns"]) + " |")
-            lines.append("| " + " | ".join("---" for _ in table["columns"]) + " |")
+            lines.append("| " + " | ".join(["---"] * len(table["columns"])) + " |")
             lines += ["| " + " | ".join(_cell(c) for c in row) + " |" for row in table["rows"]]
             lines.append("")
             lines += [f"{note}" for note in table.get("notes", [])]

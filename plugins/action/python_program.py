@@ -31,7 +31,7 @@ class ActionModule(ActionBase):
 
     def run(self, tmp=None, task_vars=None):
         super().run(tmp, task_vars)
-        _, args = self.validate_argument_spec(argument_spec=ARGUMENT_SPEC)
+        args = self.validate_argument_spec(argument_spec=ARGUMENT_SPEC)[1]
         if not os.path.isabs(args["dest"]):
             raise AnsibleActionFail(
                 f"python_program: dest must be an absolute path on the host, like "

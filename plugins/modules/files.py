@@ -13,7 +13,7 @@ version_added: 0.1.0
 description:
   - Creates the folders, then writes each file whose content, owner, group or mode differs from what is asked,
     atomically (a temporary file in the same folder, renamed over the old one).
-  - One module run for all of them: inside a container every task costs a round of C(incus exec), and writing
+  - One module run for all of them. Inside a container every task costs a round of C(incus exec), and writing
     a role's files one M(ansible.builtin.template) at a time costs two each.
   - Render the contents on the controller (C(lookup('ansible.builtin.template', ...))) and pass them here.
   - Tells which files changed (RV(changed_paths)), so that the tasks after it restart or reload for the files
@@ -78,12 +78,14 @@ options:
         default: false
 attributes:
   check_mode:
+    description: Can run in check mode and return changed status prediction without modifying target.
     support: full
   diff_mode:
+    description: Will return details on what has changed (or possibly needs changing in check_mode), when in diff mode.
     support: full
     details: Files marked O(files[].secret) show no content in the diff.
 author:
-  - veza.coturn contributors
+  - veza.coturn developers (@veza-coturn)
 """
 
 EXAMPLES = r"""

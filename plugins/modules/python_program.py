@@ -46,13 +46,15 @@ options:
     default: "0644"
 attributes:
   check_mode:
+    description: Can run in check mode and return changed status prediction without modifying target.
     support: full
   diff_mode:
+    description: Will return details on what has changed (or possibly needs changing in check_mode), when in diff mode.
     support: none
 notes:
   - The controller's copy of the collection is what gets installed; the host needs no collection.
 author:
-  - veza.coturn contributors
+  - veza.coturn developers (@veza-coturn)
 """
 
 EXAMPLES = r"""
