@@ -10,13 +10,13 @@ relay_watch role installs, copied alone under their package path,
 from __future__ import annotations
 
 import os
-import shutil
 import subprocess
 import sys
 
 import yaml
 
 from ansible_collections.veza.coturn.plugins.module_utils._relay_watch import cli
+from ansible_collections.veza.coturn.plugins.plugin_utils._zipapp import build
 from ansible_collections.veza.coturn.tests.unit.plugins.fake_turn import FakeTurn, LOOP
 from ansible_collections.veza.coturn.tests.unit.plugins.module_utils._relay_watch.relay_watch_files import (
     NOW,
@@ -33,14 +33,14 @@ MODULE_UTILS = os.path.dirname(os.path.dirname(os.path.abspath(cli.__file__)))
 INSTALL_TASKS = os.path.join(MODULE_UTILS, "..", "..", "roles", "relay_watch", "tasks", "install.yml")
 
 
-def installed_files():
-    """The module_utils files the relay_watch role copies to the backend host."""
+def installed_program():
+    """What the relay_watch role installs: its python_program task's entry point, built the same way."""
     with open(INSTALL_TASKS, encoding="utf-8") as handle:
         tasks = yaml.safe_load(handle)
     for task in tasks:
-        if "__relay_watch_files" in task.get("vars", {}):
-            return task["vars"]["__relay_watch_files"]
-    raise AssertionError("no __relay_watch_files in %s" % INSTALL_TASKS)
+        if "veza.coturn.python_program" in task:
+            return build(MODULE_UTILS, task["veza.coturn.python_program"]["entry"])
+    raise AssertionError("no veza.coturn.python_program task in %s" % INSTALL_TASKS)
 
 
 def test_unwritable_metrics_file_is_status_2(tmp_path, capsys):
@@ -159,19 +159,15 @@ def test_a_crashing_probe_costs_one_listener_only(tmp_path, capsys):
 # As the backend host runs it
 
 
-def test_runs_as_a_module_with_only_the_files_the_role_installs(tmp_path):
-    root = tmp_path / "lib"
-    package = root / "ansible_collections" / "veza" / "coturn" / "plugins" / "module_utils"
-    package.mkdir(parents=True)
-    for name in installed_files():
-        (package / name).parent.mkdir(parents=True, exist_ok=True)
-        shutil.copy(os.path.join(MODULE_UTILS, name), package / name)
+def test_runs_as_the_one_file_the_role_installs(tmp_path):
+    program = tmp_path / "relay_watch.pyz"
+    program.write_bytes(installed_program())
     with FakeTurn() as server:
         path, config = make_config(tmp_path, static_env(tmp_path), [relay(server.port)])
         python = "/usr/bin/python3" if os.path.exists("/usr/bin/python3") else sys.executable
+        # -E -S: no PYTHONPATH and no site-packages, so nothing but the program's own files.
         done = subprocess.run(
-            [python, "-m", "ansible_collections.veza.coturn.plugins.module_utils._relay_watch", "--config", path],
-            env={"PYTHONPATH": str(root)},
+            [python, "-E", "-S", str(program), "--config", path],
             cwd="/",
             capture_output=True,
             text=True,
@@ -181,11 +177,3 @@ def test_runs_as_a_module_with_only_the_files_the_role_installs(tmp_path):
     assert (done.returncode, done.stderr) == (0, "")
     assert done.stdout == "relay-watch: 1/1 listener of 1 relay up\n"
     assert "veza_coturn_relay_up{" in metrics_of(config)
-    # Namespace packages up to module_utils; only the private packages have an __init__.py.
-    inits = sorted(str(path.relative_to(package)) for path in root.rglob("__init__.py"))
-    assert inits == [
-        "_relay_watch/__init__.py",
-        "_stun/__init__.py",
-        "_turn_probe/__init__.py",
-        "_turn_rest/__init__.py",
-    ]
