@@ -25,7 +25,10 @@ Figures: seconds from the start until the new credential allocates on every
 relay, seconds until the old one is refused, the run's total, and packets
 sent, echoed and lost by the live session.
 
-    .venv/bin/python benchmarks/rotation.py [--rate 50] [--grace 5] [--keep]
+The two alternate which goes first over --rounds rounds (each rotates from
+the credential the round before left); the figures are medians.
+
+    .venv/bin/python benchmarks/rotation.py [--rounds 3] [--rate 50] [--grace 5] [--window 20] [--keep]
 
 Needs root and the image debian-12-coturn (`make deploy`); deploys
 bench-deploy and bench-seed itself when they are missing and removes them
@@ -40,6 +43,7 @@ import os
 import re
 import secrets
 import shutil
+import statistics
 import subprocess
 import sys
 import tempfile
@@ -68,6 +72,52 @@ PEER_NS = "vz-dpeer"
 PEER = ("198.51.100.210", 3480)
 TIMEOUT = 300  # every loop and run below is bounded by this
 CHANNEL = 0x4000
+
+
+COLL = "rotate_credentials.yml (collection)"
+SEED_LABEL = "seed: new user= in turnserver.conf, restart"
+
+
+def rest(secret, user):
+    """A REST credential of secret, minted afresh at each call."""
+
+    def credential():
+        minted = _turn_rest.mint(secret, 600, user=user)
+        return minted["username"], minted["credential"]
+
+    return credential
+
+
+def rotate(handle, new_secret, grace):
+    """Start rotate_credentials.yml (start, wait, grace) with new_secret; the Popen."""
+    fd, vars_file = tempfile.mkstemp(suffix=".json")
+    with os.fdopen(fd, "w") as vars_handle:  # mode 0600: the new secret never on a command line
+        json.dump({"credential_rotation_new_secret": new_secret}, vars_handle)
+    try:
+        return subprocess.Popen(  # pylint: disable=consider-using-with
+            [
+                os.path.join(VENV_BIN, "ansible-playbook"),
+                "-i",
+                INVENTORY,
+                "playbooks/rotate_credentials.yml",
+                "-e",
+                "credential_rotation_start=true",
+                "-e",
+                f"credential_rotation_grace_seconds={grace}",
+                "-e",
+                "credential_rotation_wait=true",
+                "-e",
+                "@" + vars_file,
+            ],
+            cwd=REPO,
+            # profile_tasks stamps every task with the time since the first: the phases' timeline.
+            env=ansible_env(ANSIBLE_NOCOLOR="1", ANSIBLE_CALLBACKS_ENABLED="ansible.posix.profile_tasks"),
+            stdout=handle,
+            stderr=subprocess.STDOUT,
+        )
+    finally:
+        # ansible-playbook reads it at start-up; give it the time to.
+        threading.Timer(20, os.unlink, [vars_file]).start()
 
 
 def run_playbook(args, log, extra_env=None):
@@ -336,7 +386,7 @@ def plot(results):
             ax.axvline(res["new_at"], color=line.get_color(), linestyle="--", alpha=0.6)
     ax.set_xlabel("seconds since the start of the rotation (dashed: the new credential allocates)")
     ax.set_ylabel("packets not echoed, per second")
-    ax.set_title("A live call during a credential rotation")
+    ax.set_title("A live call during a credential rotation (last round)")
     ax.grid(alpha=0.3)
     ax.legend(fontsize=8)
     fig.tight_layout()
@@ -349,6 +399,8 @@ def main():  # pylint: disable=too-many-locals,too-many-statements
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--rate", type=int, default=50, help="packets per second of the live session")
     parser.add_argument("--grace", type=int, default=5, help="credential_rotation_grace_seconds")
+    parser.add_argument("--rounds", type=int, default=3, help="rotations of each, interleaved")
+    parser.add_argument("--window", type=float, default=20.0, help="seconds of live call at least, for each")
     parser.add_argument("--keep", action="store_true", help="keep bench-deploy, bench-seed and vz-dinet")
     args = parser.parse_args()
     if os.geteuid() != 0:
@@ -356,11 +408,12 @@ def main():  # pylint: disable=too-many-locals,too-many-statements
     started = time.monotonic()
     log_dir = os.path.join(REPO, ".cache", "bench", NAME)
     os.makedirs(log_dir, exist_ok=True)
-    seed_old, seed_new = secrets.token_urlsafe(18), secrets.token_urlsafe(18)
-    new_secret = secrets.token_urlsafe(36)
-    results = []
+    seed_password = secrets.token_urlsafe(18)
+    runs = {COLL: [], SEED_LABEL: []}
     peer = None
     try:
+        if not container_exists("bench-deploy"):  # a new relay: no secrets or rotation of an old one
+            shutil.rmtree(OUTPUT, ignore_errors=True)
         if os.path.exists(STATE_FILE):  # a rotation left half done by an interrupted run: finish it
             progress(NAME, "finishing a rotation left in progress")
             run_playbook(
@@ -370,17 +423,17 @@ def main():  # pylint: disable=too-many-locals,too-many-statements
         progress(NAME, "relay bench-deploy: site.yml on benchmarks/inventories/deploy (changes nothing if deployed)")
         run_playbook(["molecule/shared/create.yml"], os.path.join(log_dir, "create.log"))
         run_playbook(["playbooks/site.yml"], os.path.join(log_dir, "site.log"))
-        progress(NAME, "relay bench-seed: seed_sequence.sh with the old password")
+        progress(NAME, "relay bench-seed: seed_sequence.sh")
         subprocess.run(
             ["bash", SEED],
             cwd=REPO,
-            env=seed_env(seed_old),
+            env=seed_env(seed_password),
             check=True,
             timeout=TIMEOUT,
             capture_output=True,
         )
         peer = subprocess.Popen(  # pylint: disable=consider-using-with
-            ["ip", "netns", "exec", PEER_NS, "timeout", str(TIMEOUT * 2), "turnutils_peer", "-L", PEER[0], "-p"]
+            ["ip", "netns", "exec", PEER_NS, "timeout", str(TIMEOUT * 4), "turnutils_peer", "-L", PEER[0], "-p"]
             + [str(PEER[1])],
             stdout=subprocess.DEVNULL,
             stderr=subprocess.DEVNULL,
@@ -388,76 +441,43 @@ def main():  # pylint: disable=too-many-locals,too-many-statements
         )
         time.sleep(0.5)
 
-        with open(SECRET_FILE, encoding="utf-8") as handle:
-            old_secret = handle.read().strip()
+        for rnd in range(args.rounds):
+            with open(SECRET_FILE, encoding="utf-8") as handle:
+                old_secret = handle.read().strip()
+            new_secret = secrets.token_urlsafe(36)
+            seed_old, seed_new = seed_password, secrets.token_urlsafe(18)
 
-        def rest(secret, user):
-            def credential():
-                minted = _turn_rest.mint(secret, 600, user=user)
-                return minted["username"], minted["credential"]
-
-            return credential
-
-        def rotate(handle):
-            fd, vars_file = tempfile.mkstemp(suffix=".json")
-            with os.fdopen(fd, "w") as vars_handle:  # mode 0600: the new secret never on a command line
-                json.dump({"credential_rotation_new_secret": new_secret}, vars_handle)
-            try:
-                return subprocess.Popen(  # pylint: disable=consider-using-with
-                    [
-                        os.path.join(VENV_BIN, "ansible-playbook"),
-                        "-i",
-                        INVENTORY,
-                        "playbooks/rotate_credentials.yml",
-                        "-e",
-                        "credential_rotation_start=true",
-                        "-e",
-                        f"credential_rotation_grace_seconds={args.grace}",
-                        "-e",
-                        "credential_rotation_wait=true",
-                        "-e",
-                        "@" + vars_file,
-                    ],
-                    cwd=REPO,
-                    # profile_tasks stamps every task with the time since the start: the phases' timeline.
-                    env=ansible_env(ANSIBLE_NOCOLOR="1", ANSIBLE_CALLBACKS_ENABLED="ansible.posix.profile_tasks"),
-                    stdout=handle,
-                    stderr=subprocess.STDOUT,
+            def collection(label, rnd=rnd, old_secret=old_secret, new_secret=new_secret):
+                return measure(
+                    label,
+                    SITE_RELAY,
+                    rest(old_secret, "bench-live"),
+                    rest(new_secret, "bench-new"),
+                    lambda handle: rotate(handle, new_secret, args.grace),
+                    args.rate,
+                    os.path.join(log_dir, f"rotate{rnd}.log"),
+                    min_window=args.window,
                 )
-            finally:
-                # ansible-playbook reads it at start-up; give it the time to.
-                threading.Timer(20, os.unlink, [vars_file]).start()
 
-        def seed_rotate(handle):
-            return subprocess.Popen(  # pylint: disable=consider-using-with
-                ["bash", SEED], cwd=REPO, env=seed_env(seed_new), stdout=handle, stderr=subprocess.STDOUT
-            )
+            def seed(label, rnd=rnd, seed_old=seed_old, seed_new=seed_new):
+                return measure(
+                    label,
+                    SEED_RELAY,
+                    lambda: ("veza", seed_old),
+                    lambda: ("veza", seed_new),
+                    lambda handle: subprocess.Popen(  # pylint: disable=consider-using-with
+                        ["bash", SEED], cwd=REPO, env=seed_env(seed_new), stdout=handle, stderr=subprocess.STDOUT
+                    ),
+                    args.rate,
+                    os.path.join(log_dir, f"seed-rotate{rnd}.log"),
+                    min_window=args.window,
+                )
 
-        progress(NAME, "collection: rotate_credentials.yml under a live session")
-        results.append(
-            measure(
-                "rotate_credentials.yml (collection)",
-                SITE_RELAY,
-                rest(old_secret, "bench-live"),
-                rest(new_secret, "bench-new"),
-                rotate,
-                args.rate,
-                os.path.join(log_dir, "rotate.log"),
-            )
-        )
-        progress(NAME, "seed: turnserver.conf with the new user= password, coturn restarted, under a live session")
-        results.append(
-            measure(
-                "seed: new user= in turnserver.conf, restart",
-                SEED_RELAY,
-                lambda: ("veza", seed_old),
-                lambda: ("veza", seed_new),
-                seed_rotate,
-                args.rate,
-                os.path.join(log_dir, "seed-rotate.log"),
-                min_window=results[0]["window"],
-            )
-        )
+            order = ((COLL, collection), (SEED_LABEL, seed))
+            for label, fn in order if rnd % 2 == 0 else order[::-1]:
+                progress(NAME, f"round {rnd + 1}/{args.rounds}: {label}, under a live session")
+                runs[label].append(fn(label))
+            seed_password = seed_new
     finally:
         if peer is not None:
             os.killpg(peer.pid, 15)
@@ -474,33 +494,45 @@ def main():  # pylint: disable=too-many-locals,too-many-statements
             except (RuntimeError, subprocess.SubprocessError) as exc:
                 progress(NAME, f"cleanup failed: {exc}")
 
-    coll, seed = results
+    def med(label, key):
+        values = [r[key] for r in runs[label] if r[key] is not None]
+        return statistics.median(values) if values else None
+
+    def each(label, key):
+        return " / ".join(fmt(r[key]) for r in runs[label])
+
     rows = []
-    for res in results:
+    for label in (COLL, SEED_LABEL):
+        sent = sum(r["sent"] for r in runs[label])
+        lost = sum(r["lost"] for r in runs[label])
         rows.append(
             [
-                res["label"],
-                None if res["new_at"] is None else round(res["new_at"], 1),
-                None if res["old_refused_at"] is None else round(res["old_refused_at"], 1),
-                round(res["total"], 1),
-                res["sent"],
-                res["echoed"],
-                res["lost"],
-                None if res["loss_percent"] is None else round(res["loss_percent"], 2),
-                "yes" if res["alive"] else "no",
+                label,
+                None if med(label, "new_at") is None else round(med(label, "new_at"), 1),
+                each(label, "new_at"),
+                None if med(label, "old_refused_at") is None else round(med(label, "old_refused_at"), 1),
+                round(med(label, "total"), 1),
+                sent,
+                sent - lost,
+                lost,
+                round(100.0 * lost / sent, 2) if sent else None,
+                sum(1 for r in runs[label] if r["alive"]),
             ]
         )
-    ratio = coll["new_at"] / seed["new_at"] if coll["new_at"] and seed["new_at"] else None
+    coll_new, seed_new_at = med(COLL, "new_at"), med(SEED_LABEL, "new_at")
+    ratio = coll_new / seed_new_at if coll_new and seed_new_at else None
+    results = [runs[COLL][-1], runs[SEED_LABEL][-1]]
     findings = [
-        f"The new credential allocates on the relay {fmt(coll['new_at'])} s after rotate_credentials.yml starts "
-        f"(the whole rotation with a {args.grace} s grace: {coll['total']:.1f} s), against {fmt(seed['new_at'])} s "
-        f"for the seed's edit-and-restart" + (f" ({ratio:.2f}x)." if ratio else "."),
-        f"A live call holding an allocation made with the old credential lost {coll['lost']} of {coll['sent']} "
-        f"packets during the collection's rotation ({coll['window']:.0f} s of call) and {seed['lost']} of "
-        f"{seed['sent']} during the seed's, over the same call length (a restart drops every allocation: the "
-        "call is gone until the client allocates again).",
+        f"The new credential allocates on the relay {fmt(coll_new)} s after rotate_credentials.yml starts "
+        f"(the whole rotation with a {args.grace} s grace: {med(COLL, 'total'):.1f} s), against {fmt(seed_new_at)} s "
+        "for the seed's edit-and-restart" + (f" ({ratio:.2f}x)" if ratio else "") + f"; medians of {args.rounds} "
+        "rounds, interleaved.",
+        f"A live call holding an allocation made with the old credential lost {rows[0][7]} of {rows[0][5]} "
+        f"packets over the collection's {args.rounds} rotations and {rows[1][7]} of {rows[1][5]} over the seed's, "
+        f"with the same call length (at least {args.window:.0f} s each); the seed's restart drops every allocation: "
+        "the call is gone until the client allocates again.",
     ]
-    timeline = phases(os.path.join(log_dir, "rotate.log"))
+    timeline = phases(os.path.join(log_dir, f"rotate{args.rounds - 1}.log"))
     plots = []
     try:
         plots.append(plot(results))
@@ -515,21 +547,22 @@ def main():  # pylint: disable=too-many-locals,too-many-statements
                 "Rotation: until the new credential allocates, and what a live session loses",
                 [
                     "rotation",
-                    "new allocates at (s)",
-                    "old refused at (s)",
-                    "run (s)",
-                    "sent",
+                    "new allocates at (s, median)",
+                    "new allocates at, each round",
+                    "old refused at (s, median)",
+                    "run (s, median)",
+                    "sent (all rounds)",
                     "echoed",
                     "lost",
                     "loss %",
-                    "call alive at the end",
+                    f"calls alive at the end (of {args.rounds})",
                 ],
                 rows,
                 notes=[
-                    f"Same run, one after the other on two relays of the same image. Live session: UDP allocation with "
-                    f"the old credential, ChannelData at {args.rate} packets/s to turnutils_peer (echo) on the "
-                    "simulated internet, counted until the run ends and the new credential works, plus 1 s, and at least "
-                    "as long as the collection's (the same call length on both sides).",
+                    f"Same run, {args.rounds} interleaved rounds on two relays of the same image. Live session: UDP "
+                    f"allocation with the old credential, ChannelData at {args.rate} packets/s to turnutils_peer (echo) "
+                    "on the simulated internet, counted until the run ends and the new credential works, plus 1 s, "
+                    f"and at least {args.window:.0f} s (the same call length on both sides).",
                     "New credential probed every 0.25 s (Allocate from the client namespace, released at once); "
                     "the old one every 2 s after that. The collection's run includes all its phases: add, switch "
                     f"(no backend in this inventory), a {args.grace} s grace, retire, store.",
@@ -538,7 +571,7 @@ def main():  # pylint: disable=too-many-locals,too-many-statements
                 ],
             ),
             section(
-                "rotate_credentials.yml: when each play began (profile_tasks, seconds since its first task)",
+                "rotate_credentials.yml, last round: when each play began (profile_tasks, seconds since its first task)",
                 ["play", "began at (s)"],
                 [[name, round(at, 1)] for name, at in timeline],
                 notes=[
