@@ -181,6 +181,14 @@ def median_roles(outputs):
     return sorted(rows, key=lambda r: -r[1])
 
 
+def task_counts(output):
+    """{role: task headers run for it} (skipped tasks included: each costs a round on the controller)."""
+    counts = {}
+    for match in re.finditer(r"^TASK \[(?:[\w.]+\.)?(\w+) : ", output, re.M):
+        counts[match.group(1)] = counts.get(match.group(1), 0) + 1
+    return counts
+
+
 def median_tasks(outputs, limit=6):
     per = {}
     for out in outputs:
@@ -318,8 +326,8 @@ def main():  # pylint: disable=too-many-locals,too-many-statements
             sections.append(
                 section(
                     f"Where site.yml spends its time: {labels[kind]} (profile_roles, median seconds)",
-                    ["role or action", "seconds"],
-                    [[name, round(s, 2)] for name, s in roles[kind]],
+                    ["role or action", "seconds", "tasks (skipped included)"],
+                    [[name, round(s, 2), task_counts(outputs[kind][-1]).get(name, "")] for name, s in roles[kind]],
                     notes=[
                         "Slowest tasks (profile_tasks, median): "
                         + "; ".join(f"{n} {s:.2f} s" for n, s in median_tasks(outputs[kind]))
@@ -334,6 +342,12 @@ def main():  # pylint: disable=too-many-locals,too-many-statements
         findings.append(
             f"design.md asks at most 15 s for a rerun of the whole site; the local site's took {local_s:.1f} s "
             f"({max(tasks['local'])} tasks, {local_s / max(tasks['local']):.2f} s each)."
+        )
+    if outputs["local"]:
+        headers = sum(task_counts(outputs["local"][-1]).values())
+        findings.append(
+            f"Of the local rerun's {headers} role task headers (skipped included), most change nothing and check "
+            "little; at this machine's cost per task, the count of tasks is what decides the rerun time."
         )
     if roles["local"]:
         top = roles["local"][:3]
