@@ -37,6 +37,7 @@ import selectors
 import socket
 import struct
 import sys
+import threading
 import time
 from array import array
 
@@ -248,7 +249,7 @@ def worker(cfg, indexes, barriers, start_at, conn):
     try:
         barriers[0].wait(timeout=cfg["setup_timeout"] + 30)
         barriers[1].wait(timeout=30)
-    except Exception:  # noqa: BLE001 (a broken barrier: the parent gave up)
+    except threading.BrokenBarrierError:  # the parent gave up
         for s in sessions:
             s.sock.close()
         conn.send({"error": "barrier"})
@@ -371,7 +372,7 @@ def main():
         barriers[0].wait(timeout=cfg["setup_timeout"] + 30)
         start_at.value = time.monotonic() + 0.3
         barriers[1].wait(timeout=30)
-    except Exception:  # noqa: BLE001 (a worker died or setup hung)
+    except threading.BrokenBarrierError:  # a worker died or setup hung
         for b in barriers:
             b.abort()
         for p in procs:

@@ -32,10 +32,14 @@ from __future__ import annotations
 
 import argparse
 import atexit
+import contextlib
 import json
 import os
 import re
+import shutil
 import signal
+import socket
+import struct
 import subprocess
 import sys
 import tempfile
@@ -47,7 +51,6 @@ from _common import (  # noqa: E402 (after the path)
     REPO,
     VENV_BIN,
     ansible_env,
-    machine_info,
     plot_path,
     progress,
     section,
@@ -69,7 +72,10 @@ RELAYS = {
     "nat": ("198.51.100.129", "bench-nat"),
     "routed": ("198.51.100.134", "bench-routed"),
     "macvlan": ("198.51.100.135", "bench-macvlan"),
+    # bench-nat with net.bridge.bridge-nf-call-iptables=0 for the run (--hairpin-variant).
+    "nat-nohairpin": ("198.51.100.129", "bench-nat"),
 }
+BRIDGE_NF = "/proc/sys/net/bridge/bridge-nf-call-iptables"
 PROXY = ("198.51.100.130", "bench-proxy")
 PROXY_CONTAINER_ADDRESS = "10.210.30.44"
 CLK = os.sysconf("SC_CLK_TCK")
@@ -104,7 +110,61 @@ def playbook(*args, timeout=900):
     return out.stdout
 
 
+BRIDGE, BRIDGE_GATEWAY = "vzbr0", "10.210.30.1"
+CONTAINERS = {"bench-nat": "10.210.30.41", "bench-routed": "10.210.30.42", "bench-macvlan": "10.210.30.43"}
+CONTAINERS["bench-proxy"] = "10.210.30.44"
+LEASES = f"/var/lib/incus/networks/{BRIDGE}/dnsmasq.leases"
+
+
+def _dhcp_release(address, mac, client_id):
+    """A DHCPRELEASE to the bridge's dnsmasq for a lease of a container that is gone."""
+    chaddr = bytes.fromhex(mac.replace(":", "")) + b"\0" * 10
+    head = struct.pack(
+        "!BBBBIHH4s4s4s4s16s",
+        1,
+        1,
+        6,
+        0,
+        int.from_bytes(os.urandom(4), "big"),
+        0,
+        0,
+        socket.inet_aton(address),
+        b"\0" * 4,
+        b"\0" * 4,
+        b"\0" * 4,
+        chaddr,
+    )
+    options = b"\x63\x82\x53\x63" + bytes([53, 1, 7, 54, 4]) + socket.inet_aton(BRIDGE_GATEWAY)
+    if client_id and client_id != "*":
+        raw = bytes.fromhex(client_id.replace(":", ""))
+        options += bytes([61, len(raw)]) + raw
+    with socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as sock:
+        sock.setsockopt(socket.SOL_SOCKET, socket.SO_BINDTODEVICE, BRIDGE.encode())
+        sock.sendto(head + b"\0" * 192 + options + b"\xff", (BRIDGE_GATEWAY, 67))
+
+
+def release_stale_leases():
+    """Incus does not always release a deleted container's lease: the next container with that
+    static address then gets a dynamic one (dnsmasq still holds it for the old MAC) and its
+    coturn cannot bind. Release the leases of this benchmark's addresses held by a MAC that no
+    container of ours has now."""
+    try:
+        with open(LEASES, encoding="utf-8") as handle:
+            leases = [line.split() for line in handle]
+    except OSError:
+        return
+    for name, address in CONTAINERS.items():
+        mac = subprocess.run(
+            ["incus", "config", "get", name, "volatile.eth0.hwaddr"], capture_output=True, text=True, check=False
+        ).stdout.strip()
+        for lease in leases:
+            if len(lease) >= 5 and lease[2] == address and lease[1] != mac:
+                progress(NAME, f"releasing the stale DHCP lease of {address} (MAC {lease[1]}, container gone)")
+                _dhcp_release(address, lease[1], lease[4])
+
+
 def deploy():
+    release_stale_leases()
     progress(NAME, "deploy: simulated internet vz-binet")
     playbook("playbooks/site.yml", "--tags", "simulated_internet")
     # The proxy relay's own host address, as molecule's create.yml adds its own.
@@ -121,6 +181,7 @@ def deploy():
 def teardown():
     progress(NAME, "teardown: playbooks/teardown.yml")
     playbook("playbooks/teardown.yml")
+    release_stale_leases()
 
 
 def pids_of(container):
@@ -333,6 +394,23 @@ def loadgen(mode, sessions, server, secret, duration, watch_pids, ns=CLIENT_NS):
     return result
 
 
+@contextlib.contextmanager
+def hairpin_off(active):
+    """bridge-nf-call-iptables=0 for one run, put back at once (it is the host's, shared)."""
+    if not active or not os.path.exists(BRIDGE_NF):
+        yield
+        return
+    with open(BRIDGE_NF, encoding="utf-8") as handle:
+        before = handle.read().strip()
+    try:
+        with open(BRIDGE_NF, "w", encoding="utf-8") as handle:
+            handle.write("0\n")
+        yield
+    finally:
+        with open(BRIDGE_NF, "w", encoding="utf-8") as handle:
+            handle.write(before + "\n")
+
+
 def fmt(value, digits=1):
     return "-" if value is None else round(value, digits)
 
@@ -348,6 +426,11 @@ def main():
     parser.add_argument("--no-deploy", action="store_true", help="use the relays already deployed")
     parser.add_argument("--counts", help="comma-separated session counts")
     parser.add_argument("--modes", default="baseline,nat,routed,macvlan")
+    parser.add_argument(
+        "--hairpin-variant",
+        action="store_true",
+        help="also bench-nat with bridge-nf-call-iptables=0 during its runs (briefly turns the host's off)",
+    )
     args = parser.parse_args()
     began = time.monotonic()
     if args.counts:
@@ -357,7 +440,7 @@ def main():
     else:
         counts = [50, 100, 200, 300, 350, 400, 450, 500, 600, 800]
     duration = 4.0 if args.quick else 8.0
-    modes = args.modes.split(",")
+    modes = args.modes.split(",") + (["nat-nohairpin"] if args.hairpin_variant else [])
     workdir = tempfile.mkdtemp(prefix="bench-dataplane-")
     deployed = False
     try:
@@ -367,7 +450,7 @@ def main():
         with open(SECRET_FILE, encoding="utf-8") as handle:
             secret = handle.read().strip()
         start_peers()
-        base_proc, base_pid = start_baseline(secret, workdir)
+        _proc, base_pid = start_baseline(secret, workdir)
         progress(NAME, f"baseline turnserver pid {base_pid} in {BASE_NS}")
         watch = {"baseline": [base_pid]}
         for mode in modes:
@@ -383,7 +466,8 @@ def main():
             for mode in order:
                 if mode in gave_up:
                     continue
-                r = loadgen("turn", count, RELAYS[mode][0], secret, duration, watch[mode])
+                with hairpin_off(mode == "nat-nohairpin"):
+                    r = loadgen("turn", count, RELAYS[mode][0], secret, duration, watch[mode])
                 results[mode][count] = r
                 if "error" in r:
                     progress(NAME, f"{count:4d} sessions {mode:8s}: {r['error']}")
@@ -422,6 +506,7 @@ def main():
         report(modes, counts, results, direct, binding, duration, began)
     finally:
         _cleanup()
+        shutil.rmtree(workdir, ignore_errors=True)  # the baseline's config holds the secret
         if deployed and not args.keep:
             teardown()
     return 0
@@ -563,7 +648,7 @@ def report(modes, counts, results, direct, binding, duration, began):
                 round(1000 * r.get("rtt_p99", 0), 1),
                 round(100 * r["server_cpu"]),
                 round(100 * r["machine_cpu"]),
-                fmt(1e6 * r["machine_cpu"] * r["span"] / r["received"] if r["received"] else None, 2),
+                fmt(1e6 * r["our_cpu"] * r["span"] / r["received"] if r["received"] else None, 2),
             ]
         )
     sections.append(
@@ -578,7 +663,7 @@ def report(modes, counts, results, direct, binding, duration, began):
                 "RTT p99 ms",
                 "coturn (+ forkproxy) CPU %",
                 "machine CPU %",
-                "machine µs per answer",
+                "µs per answer (relay, proxy, generator, softirq)",
             ],
             brows,
             notes=["proxy relays nothing (refused by the collection): it is measured as a STUN listener only."],
@@ -625,7 +710,6 @@ def report(modes, counts, results, direct, binding, duration, began):
     progress(NAME, f"wrote {path} after {seconds:.0f} s")
     for line in findings:
         progress(NAME, line)
-    _ = machine_info
 
 
 def make_plots(modes, results):
