@@ -736,6 +736,7 @@ def make_plots(modes, results):
         if key == "loss":
             ax.axhline(1.0, color="grey", linestyle="--", linewidth=0.8)
             ax.set_yscale("symlog", linthresh=1.0)
+            ax.set_ylim(bottom=0)
         if key == "rtt_p99":
             ax.set_yscale("log")
         ax.set_xlabel("sessions (50 packets/s each way)")
