@@ -125,7 +125,7 @@ def main():
         progress(
             NAME,
             f"round {rnd + 1}/{args.rounds}: "
-            + ", ".join(f"{label.split(' ')[0]} {rates[label][-1]:,.0f}/s" for label, _fn in KINDS),
+            + ", ".join(f"{label.split(' ', maxsplit=1)[0]} {rates[label][-1]:,.0f}/s" for label, _fn in KINDS),
         )
 
     ref_label = KINDS[0][0]
