@@ -677,10 +677,16 @@ def report(modes, counts, results, direct, binding, duration, began):
         r = results[mode].get(tops[mode]) or {}
         b = base.get(tops[mode]) or {}
         cpu_ratio = ratio(r.get("us_per_packet"), b.get("us_per_packet"))
+        coturn_ratio = ratio(r.get("coturn_us_per_packet"), b.get("coturn_us_per_packet"))
         findings.append(
             f"{mode} holds {tops[mode]} sessions under 1% loss where bare coturn holds {bt} "
-            f"({ratio(tops[mode], bt) or 0:.2f}x); at {tops[mode]} sessions it costs the machine "
-            + (f"{cpu_ratio:.2f}x the baseline's CPU per relayed packet." if cpu_ratio else "an unknown CPU.")
+            f"({ratio(tops[mode], bt) or 0:.2f}x); at {tops[mode]} sessions coturn spends "
+            + (
+                f"{coturn_ratio:.2f}x the baseline's CPU per relayed packet, and coturn, generator, peers and "
+                f"softirq together {cpu_ratio:.2f}x."
+                if cpu_ratio and coturn_ratio
+                else "an unknown CPU."
+            )
         )
     if "error" not in direct:
         findings.append(
@@ -694,8 +700,9 @@ def report(modes, counts, results, direct, binding, duration, began):
             continue
         findings.append(
             f"STUN Binding at {count * 50}/s: the proxy device answers with {p['loss']:.2f}% loss, RTT median "
-            f"{1000 * p.get('rtt_median', 0):.2f} ms and {100 * p['machine_cpu']:.0f}% machine CPU; nat "
-            f"{n['loss']:.2f}%, {1000 * n.get('rtt_median', 0):.2f} ms, {100 * n['machine_cpu']:.0f}%."
+            f"{1000 * p.get('rtt_median', 0):.2f} ms, the relay and its forkproxy at {100 * p['server_cpu']:.0f}% "
+            f"of a core; nat {n['loss']:.2f}%, {1000 * n.get('rtt_median', 0):.2f} ms, coturn at "
+            f"{100 * n['server_cpu']:.0f}%."
         )
     plots = make_plots(modes, results)
     seconds = time.monotonic() - began
