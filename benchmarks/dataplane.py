@@ -24,7 +24,7 @@ against nat with Binding requests.
     .venv/bin/python benchmarks/dataplane.py [--quick] [--keep] [--no-deploy]
 
 Needs root, Incus and the host's coturn package (turnserver, turnutils_peer).
-Takes about 12 minutes (--quick about 3). Removes what it deployed at the end
+Takes about 8 minutes (--quick about 3). Removes what it deployed at the end
 (playbooks/teardown.yml) unless --keep.
 """
 
