@@ -145,7 +145,7 @@ def _setup_turn(cfg, sessions, sel, deadline):
             s = queue.pop()
             send(s, now)
             in_flight += 1
-        for key_, _ in sel.select(0.05):
+        for key_, dummy in sel.select(0.05):
             s = pending.get(key_.fd)
             if s is None:
                 continue
@@ -159,7 +159,7 @@ def _setup_turn(cfg, sessions, sel, deadline):
                 msg = _parse(data)
                 if not msg or msg[1] != s.tid:
                     continue
-                kind, _, attrs = msg
+                kind, dummy, attrs = msg
                 if kind == 0x0113 and A_NONCE in attrs and s.state in ("new", "auth", "bind"):
                     code = attrs.get(A_ERROR, b"\0\0\0\0")
                     num = code[2] * 100 + code[3] if len(code) >= 4 else 0
@@ -258,7 +258,7 @@ def worker(cfg, indexes, barriers, start_at, conn):
     interval = cfg["interval"]
     slots = int(cfg.get("slots", 10))
     slot_len = interval / slots
-    by_slot = [[] for _ in range(slots)]
+    by_slot = [[] for dummy in range(slots)]
     for s in ready:
         by_slot[min(slots - 1, int(s.phase * slots))].append(s)
     pad = b"\xa5" * max(0, cfg["size"] - PAYLOAD.size - (4 if mode == "turn" else 0))
@@ -308,7 +308,7 @@ def worker(cfg, indexes, barriers, start_at, conn):
             timeout = max(0.0, min(next_slot, end_send) - mono())
         else:
             timeout = max(0.0, end_all - now)
-        for key_, _ in sel.select(timeout):
+        for key_, dummy in sel.select(timeout):
             sock = fds.get(key_.fd)
             if sock is None:
                 continue

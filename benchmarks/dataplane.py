@@ -276,7 +276,7 @@ def start_baseline(secret, workdir):
         stderr=subprocess.DEVNULL,
     )
     _started.append(proc)
-    for _ in range(50):
+    for dummy in range(50):
         time.sleep(0.1)
         if proc.poll() is not None:
             raise SystemExit("the baseline turnserver exited at once: see " + workdir)
@@ -349,7 +349,7 @@ def loadgen(mode, sessions, server, secret, duration, watch_pids, ns=CLIENT_NS):
     deadline = time.monotonic() + duration + 120
     try:
         for line in proc.stdout:
-            tag, _, data = line.partition(" ")
+            tag, dummy, data = line.partition(" ")
             if tag == "PIDS":
                 gen_pids = json.loads(data)["pids"]
             if tag in ("START", "END"):
@@ -696,7 +696,7 @@ def report(modes, counts, results, direct, binding, duration, began):
             f"packets/s) to the echo peer with {direct['loss']:.2f}% loss at {100 * direct['gen_cpu']:.0f}% of a core: "
             "it is not what limits the relays."
         )
-    for count in sorted({c for _, c in binding}):
+    for count in sorted({c for dummy, c in binding}):
         p, n = binding.get(("proxy", count), {}), binding.get(("nat", count), {})
         if "error" in p or "error" in n or not p or not n:
             continue
