@@ -16,6 +16,7 @@ import sqlite3
 import pytest
 
 from ansible_collections.veza.coturn.plugins.modules import coturn_userdb
+from ansible_collections.veza.coturn.tests.unit.plugins import module_main
 
 SCHEMA = "/usr/share/coturn/schema.sql"
 TURNADMIN = "/usr/bin/turnadmin"
@@ -81,19 +82,7 @@ def current_owner():
 
 def run_main(capsys, check_mode=False, diff=False, **params):
     """Run the module's main() for real; return (exit code, raw stdout, result)."""
-    from ansible.module_utils.testing import patch_module_args
-
-    args = dict(params)
-    if check_mode:
-        args["_ansible_check_mode"] = True
-    if diff:
-        args["_ansible_diff"] = True
-    capsys.readouterr()
-    with patch_module_args(args):
-        with pytest.raises(SystemExit) as exc:
-            coturn_userdb.main()
-    raw = capsys.readouterr().out
-    return exc.value.code, raw, json.loads(raw)
+    return module_main.run_main(coturn_userdb, capsys, check_mode=check_mode, diff=diff, **params)
 
 
 def assert_no_sensitive(raw, result):

@@ -5,16 +5,14 @@
 from __future__ import annotations
 
 import grp
-import json
 import os
 import pwd
 import stat
 
 import pytest
 
-from ansible.module_utils.testing import patch_module_args
-
 from ansible_collections.veza.coturn.plugins.modules import files as files_module
+from ansible_collections.veza.coturn.tests.unit.plugins.module_main import run_main
 
 OWNER = pwd.getpwuid(os.getuid()).pw_name
 GROUP = grp.getgrgid(os.getgid()).gr_name
@@ -22,17 +20,7 @@ SECRET = "s3cret-key-material-0123456789"
 
 
 def run(capsys, check_mode=False, diff=False, **params):
-    args = dict(params)
-    if check_mode:
-        args["_ansible_check_mode"] = True
-    if diff:
-        args["_ansible_diff"] = True
-    capsys.readouterr()
-    with patch_module_args(args):
-        with pytest.raises(SystemExit) as exc:
-            files_module.main()
-    raw = capsys.readouterr().out
-    return exc.value.code, raw, json.loads(raw)
+    return run_main(files_module, capsys, check_mode=check_mode, diff=diff, **params)
 
 
 def entry(path, content, mode="0640", **extra):
